@@ -1,0 +1,49 @@
+// Every limit and default of the core in one place. Each is named for what it
+// bounds, carries its unit, and names the option that overrides it.
+import { assert } from './errors.js';
+
+/** Wire protocol version carried in the handshake and every envelope. */
+export const PROTOCOL_VERSION = 1;
+/** Oldest peer protocol version this build can talk to (rolling upgrades). */
+export const PROTOCOL_VERSION_MIN = 1;
+/** Capabilities this build advertises in the handshake. */
+export const CAPABILITIES: readonly string[] = ['ring.gossip.v1', 'swim.v1', 'admin.v1'];
+
+// --- ring and claim ---
+export const RING_SIZE_DEFAULT = 64; // option: ringSize
+export const RING_SIZE_MIN = 8;
+export const RING_SIZE_MAX = 1024;
+export const TARGET_N_VAL_DEFAULT = 4; // option: targetNVal
+export const N_VAL_DEFAULT = 3;
+
+// --- transport ---
+export const FRAME_BYTES_MAX = 64 * 1024 * 1024; // option: frameBytesMax
+export const OUTBOUND_QUEUE_MESSAGES_MAX = 10_000; // option: outboundQueueMessagesMax (per peer, per channel)
+export const OUTBOUND_QUEUE_BYTES_MAX = 64 * 1024 * 1024; // option: outboundQueueBytesMax (per peer, per channel)
+export const HANDSHAKE_TIMEOUT_MS = 5_000; // option: handshakeTimeoutMs
+export const CONNECT_TIMEOUT_MS = 3_000; // option: connectTimeoutMs
+export const RECONNECT_BACKOFF_MIN_MS = 100; // option: reconnectBackoffMinMs
+export const RECONNECT_BACKOFF_MAX_MS = 5_000; // option: reconnectBackoffMaxMs
+export const INBOUND_CONNECTIONS_MAX = 1_024; // option: inboundConnectionsMax
+export const ADMIN_REQUEST_TIMEOUT_MS = 10_000; // option: adminRequestTimeoutMs
+
+// --- failure detection (SWIM) ---
+export const SWIM_PROBE_INTERVAL_MS = 500; // option: probeIntervalMs
+export const SWIM_PROBE_TIMEOUT_MS = 250; // option: probeTimeoutMs
+export const SWIM_INDIRECT_PROBES = 2; // option: indirectProbes
+export const SWIM_SUSPICION_TIMEOUT_MS = 1_500; // option: suspicionTimeoutMs
+export const SWIM_UPDATES_PER_MESSAGE_MAX = 16; // piggybacked membership updates per message
+
+// --- membership and gossip ---
+export const GOSSIP_INTERVAL_MS = 500; // option: gossipIntervalMs
+export const GOSSIP_FANOUT = 1; // peers per gossip round (plus a push on every ring change)
+
+// --- node host ---
+export const TICK_INTERVAL_MS = 100; // option: tickIntervalMs; cores see time only through ticks and nowMs
+
+assert(RING_SIZE_DEFAULT >= RING_SIZE_MIN && RING_SIZE_DEFAULT <= RING_SIZE_MAX, 'default ring size in range');
+assert(SWIM_PROBE_TIMEOUT_MS < SWIM_PROBE_INTERVAL_MS, 'probe timeout fits in a probe period');
+assert(RECONNECT_BACKOFF_MIN_MS < RECONNECT_BACKOFF_MAX_MS, 'backoff range ordered');
+// A killed node must be seen down within 5 s: one probe period to notice, the
+// suspicion timeout, and a gossip/probe period to spread it.
+assert(SWIM_PROBE_INTERVAL_MS * 2 + SWIM_SUSPICION_TIMEOUT_MS + GOSSIP_INTERVAL_MS * 2 < 5_000, 'detection bound under 5 s');

@@ -1,0 +1,94 @@
+// Operating errors: one class per condition, each with a stable code that the
+// APIs map to HTTP statuses and PB error codes. Programmer errors are plain
+// assertion failures and crash loudly.
+
+export type ErrorCode =
+  | 'overload'
+  | 'unknown_peer'
+  | 'peer_unreachable'
+  | 'handshake_refused'
+  | 'frame_invalid'
+  | 'timeout'
+  | 'aborted'
+  | 'invalid_argument'
+  | 'not_member'
+  | 'not_claimant'
+  | 'plan_empty'
+  | 'plan_invalid';
+
+export class RondoError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export class OverloadError extends RondoError {
+  constructor(message: string) {
+    super('overload', message);
+  }
+}
+export class UnknownPeerError extends RondoError {
+  constructor(message: string) {
+    super('unknown_peer', message);
+  }
+}
+export class PeerUnreachableError extends RondoError {
+  constructor(message: string) {
+    super('peer_unreachable', message);
+  }
+}
+export class HandshakeRefusedError extends RondoError {
+  constructor(message: string) {
+    super('handshake_refused', message);
+  }
+}
+export class FrameInvalidError extends RondoError {
+  constructor(message: string) {
+    super('frame_invalid', message);
+  }
+}
+export class TimeoutError extends RondoError {
+  constructor(message: string) {
+    super('timeout', message);
+  }
+}
+export class AbortedError extends RondoError {
+  constructor(message = 'operation aborted') {
+    super('aborted', message);
+  }
+}
+export class InvalidArgumentError extends RondoError {
+  constructor(message: string) {
+    super('invalid_argument', message);
+  }
+}
+export class NotMemberError extends RondoError {
+  constructor(message: string) {
+    super('not_member', message);
+  }
+}
+export class NotClaimantError extends RondoError {
+  readonly claimant: string;
+  constructor(claimant: string, message: string) {
+    super('not_claimant', message);
+    this.claimant = claimant;
+  }
+}
+export class PlanEmptyError extends RondoError {
+  constructor(message = 'there are no staged changes') {
+    super('plan_empty', message);
+  }
+}
+export class PlanInvalidError extends RondoError {
+  constructor(message: string) {
+    super('plan_invalid', message);
+  }
+}
+
+/** Assertion that stays on in production (TigerStyle). */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
