@@ -1,0 +1,109 @@
+// Node configuration: defaults < config file (JSON) < environment (RONDO_*) < flags.
+import { readFileSync } from 'node:fs';
+import { RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
+import { InvalidArgumentError } from '../core/errors.js';
+import { validateRingSize } from '../core/ring/hash.js';
+
+export interface NodeConfig {
+  name: string;
+  /** host:port of the node-to-node transport (also the admin endpoint). */
+  listen: string;
+  dataDir: string;
+  clusterName: string;
+  clusterSecret: string;
+  ringSize: number;
+  targetNVal: number;
+  logLevel: string;
+}
+
+export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
+  name: 'RONDO_NAME',
+  listen: 'RONDO_LISTEN',
+  dataDir: 'RONDO_DATA',
+  clusterName: 'RONDO_CLUSTER_NAME',
+  clusterSecret: 'RONDO_CLUSTER_SECRET',
+  ringSize: 'RONDO_RING_SIZE',
+  targetNVal: 'RONDO_TARGET_N_VAL',
+  logLevel: 'RONDO_LOG_LEVEL',
+};
+
+const DEFAULTS: Partial<NodeConfig> = {
+  clusterName: 'rondo',
+  ringSize: RING_SIZE_DEFAULT,
+  targetNVal: TARGET_N_VAL_DEFAULT,
+  logLevel: 'info',
+};
+
+export type ConfigSource = Partial<Record<keyof NodeConfig, string | number | undefined>>;
+
+export function readConfigFile(path: string): ConfigSource {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read config file ${path}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
+    return parsed as ConfigSource;
+  } catch (err) {
+    throw new InvalidArgumentError(`config file ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigSource {
+  const out: ConfigSource = {};
+  for (const [key, variable] of Object.entries(CONFIG_ENV) as [keyof NodeConfig, string][]) {
+    const value = env[variable];
+    if (value !== undefined && value !== '') out[key] = value;
+  }
+  return out;
+}
+
+/** Merge sources (later wins) and validate. */
+export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
+  const merged: ConfigSource = { ...DEFAULTS };
+  for (const source of sources) {
+    for (const [key, value] of Object.entries(source)) {
+      if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    }
+  }
+  const missing = (['name', 'listen', 'dataDir', 'clusterSecret'] as const).filter((k) => merged[k] === undefined || merged[k] === '');
+  if (missing.length > 0) {
+    throw new InvalidArgumentError(`missing configuration: ${missing.map((k) => `${k} (--${flagOf(k)} or ${CONFIG_ENV[k]})`).join(', ')}`);
+  }
+  const config: NodeConfig = {
+    name: String(merged.name),
+    listen: String(merged.listen),
+    dataDir: String(merged.dataDir),
+    clusterName: String(merged.clusterName),
+    clusterSecret: String(merged.clusterSecret),
+    ringSize: toInt('ringSize', merged.ringSize),
+    targetNVal: toInt('targetNVal', merged.targetNVal),
+    logLevel: String(merged.logLevel),
+  };
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(config.name)) throw new InvalidArgumentError(`bad node name ${JSON.stringify(config.name)}: use 1-64 of A-Z a-z 0-9 _ . @ -`);
+  parseAddress(config.listen);
+  validateRingSize(config.ringSize);
+  if (config.targetNVal < 1) throw new InvalidArgumentError('targetNVal must be >= 1');
+  if (config.clusterSecret.length < 8) throw new InvalidArgumentError('clusterSecret must be at least 8 characters');
+  return config;
+}
+
+export function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(.+):(\d{1,5})$/.exec(address);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !match[1] || !(port >= 0 && port <= 65535)) throw new InvalidArgumentError(`bad address ${JSON.stringify(address)}: expected host:port`);
+  return { host: match[1], port };
+}
+
+function toInt(name: string, value: unknown): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function flagOf(key: keyof NodeConfig): string {
+  return key === 'dataDir' ? 'data' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,110 @@
+// `rondo dev` / `npm start`: a local cluster of real node processes on
+// loopback, joined through the same admin commands an operator would use.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RondoError } from '../core/errors.js';
+import { adminCall, adminCallOnClaimant, type AdminTarget } from './admin.js';
+
+export interface DevOptions {
+  nodes: number;
+  basePort: number;
+  dataRoot: string;
+  ringSize: number;
+}
+
+const NODE_READY_TIMEOUT_MS = 30_000;
+const BIN = fileURLToPath(new URL('../../bin/rondo.mjs', import.meta.url));
+
+export async function runDevCluster(opts: DevOptions): Promise<void> {
+  if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 16) throw new RondoError('invalid_argument', '--nodes must be 1..16');
+  const root = resolve(opts.dataRoot);
+  mkdirSync(root, { recursive: true });
+  const secret = loadOrCreateSecret(join(root, 'cluster-secret'));
+  const configs = Array.from({ length: opts.nodes }, (_, i) => writeNodeConfig(root, i + 1, opts, secret));
+  const children = configs.map((c) => spawnNode(c.path, c.logPath));
+  let stopping = false;
+  const stopAll = (code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+    setTimeout(() => process.exit(code), 3_000).unref();
+    Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve()))).then(() => process.exit(code));
+  };
+  process.once('SIGINT', () => stopAll(0));
+  process.once('SIGTERM', () => stopAll(0));
+  for (const [i, child] of children.entries()) {
+    child.once('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`rondo dev: node n${i + 1} exited (${signal ?? code}); see ${configs[i]?.logPath}\n`);
+    });
+  }
+  try {
+    const targets = configs.map((c) => ({ address: c.listen, clusterSecret: secret }));
+    for (const target of targets) await waitReady(target);
+    await formCluster(targets);
+    const status = await adminCall(targets[0] as AdminTarget, { type: 'admin.member-status' });
+    process.stdout.write(`\nRondo dev cluster: ${opts.nodes} node(s), data under ${root}\n`);
+    for (const line of status.lines) process.stdout.write(`${line}\n`);
+    process.stdout.write(`\nLogs: ${join(root, 'n*', 'node.log')}\n`);
+    process.stdout.write(`Admin: node bin/rondo.mjs admin --config ${join(root, 'n1', 'rondo.json')} member-status\n`);
+    process.stdout.write('Press Ctrl-C to stop the cluster.\n');
+  } catch (err) {
+    process.stderr.write(`rondo dev: ${(err as Error).message}\n`);
+    stopAll(1);
+  }
+}
+
+async function formCluster(targets: AdminTarget[]): Promise<void> {
+  const first = targets[0] as AdminTarget;
+  const seedInfo = await adminCall(first, { type: 'admin.node-info' });
+  const seedAddress = (seedInfo.data as { address: string }).address;
+  for (const target of targets.slice(1)) {
+    const info = await adminCall(target, { type: 'admin.node-info' });
+    if ((info.data as { memberCount: number }).memberCount > 1) continue; // already joined (restart)
+    await adminCall(target, { type: 'admin.join', seed: seedAddress });
+  }
+  try {
+    const plan = await adminCallOnClaimant(first, { type: 'admin.plan' });
+    for (const line of plan.reply.lines) process.stdout.write(`${line}\n`);
+    await adminCallOnClaimant(first, { type: 'admin.commit' });
+  } catch (err) {
+    if (!(err instanceof RondoError && err.code === 'plan_empty')) throw err;
+  }
+}
+
+async function waitReady(target: AdminTarget): Promise<void> {
+  const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await adminCall({ ...target, timeoutMs: 1_000 }, { type: 'admin.node-info' });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new RondoError('timeout', `node at ${target.address} not ready after ${NODE_READY_TIMEOUT_MS} ms: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+function loadOrCreateSecret(path: string): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: string): { path: string; logPath: string; listen: string } {
+  const dir = join(root, `n${index}`);
+  mkdirSync(dir, { recursive: true });
+  const listen = `127.0.0.1:${opts.basePort + index - 1}`;
+  const config = { name: `n${index}`, listen, dataDir: dir, clusterName: 'rondo-dev', clusterSecret: secret, ringSize: opts.ringSize };
+  const path = join(dir, 'rondo.json');
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return { path, logPath: join(dir, 'node.log'), listen };
+}
+
+function spawnNode(configPath: string, logPath: string): ChildProcess {
+  const log = openSync(logPath, 'a');
+  return spawn(process.execPath, [BIN, 'start', '--config', configPath], { stdio: ['ignore', log, log] });
+}

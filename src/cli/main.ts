@@ -1,0 +1,111 @@
+// The `rondo` command.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { RondoError } from '../core/errors.js';
+import type { AdminRequest } from '../core/node/admin-messages.js';
+import { startNode } from '../node.js';
+import { adminCall, adminCallOnClaimant, type AdminTarget } from './admin.js';
+import { configFromEnv, readConfigFile, resolveConfig, type ConfigSource } from './config.js';
+import { runDevCluster } from './dev.js';
+
+const program = new Command();
+program.name('rondo').description('Rondo: a masterless, Riak-compatible distributed key-value store').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run one node in the foreground')
+  .option('-c, --config <file>', 'JSON config file (keys: name, listen, dataDir, clusterName, clusterSecret, ringSize, targetNVal, logLevel)')
+  .option('--name <name>', 'node name, unique in the cluster (RONDO_NAME)')
+  .option('--listen <host:port>', 'node-to-node and admin address (RONDO_LISTEN)')
+  .option('--data <dir>', 'data directory (RONDO_DATA)')
+  .option('--cluster-name <name>', 'cluster name; peers must match (RONDO_CLUSTER_NAME, default rondo)')
+  .option('--cluster-secret <secret>', 'shared secret for node and admin handshakes (RONDO_CLUSTER_SECRET)')
+  .option('--ring-size <n>', 'partitions in the ring, power of two 8..1024 (RONDO_RING_SIZE, default 64)')
+  .option('--target-n-val <n>', 'claim keeps this many consecutive partitions on distinct nodes (default 4)')
+  .option('--log-level <level>', 'pino log level (RONDO_LOG_LEVEL, default info)')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const file: ConfigSource = opts.config ? readConfigFile(opts.config) : {};
+    const flags: ConfigSource = {
+      name: opts.name,
+      listen: opts.listen,
+      dataDir: opts.data,
+      clusterName: opts.clusterName,
+      clusterSecret: opts.clusterSecret,
+      ringSize: opts.ringSize,
+      targetNVal: opts.targetNVal,
+      logLevel: opts.logLevel,
+    };
+    const config = resolveConfig(file, configFromEnv(process.env), flags);
+    const node = await startNode(config);
+    const shutdown = (signal: string): void => {
+      process.stderr.write(`rondo: ${signal}, stopping ${config.name}\n`);
+      node.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+program
+  .command('dev')
+  .description('run a local N-node cluster (one process per node), joined and committed, until Ctrl-C')
+  .option('--nodes <n>', 'number of nodes', '3')
+  .option('--base-port <port>', 'first node listens here, the next on +1, ...', '7101')
+  .option('--data <dir>', 'data root; node i keeps its data in <dir>/n<i>', './data')
+  .option('--ring-size <n>', 'partitions in the ring', '64')
+  .action(async (opts: { nodes: string; basePort: string; data: string; ringSize: string }) => {
+    await runDevCluster({ nodes: Number(opts.nodes), basePort: Number(opts.basePort), dataRoot: opts.data, ringSize: Number(opts.ringSize) });
+  });
+
+const admin = program
+  .command('admin')
+  .description('administer a running node')
+  .option('-n, --node <host:port>', 'node to talk to (default: listen address from --config)')
+  .option('-c, --config <file>', "a node's JSON config file: gives the address and the secret")
+  .addOption(new Option('--cluster-secret <secret>', 'cluster secret').env('RONDO_CLUSTER_SECRET'))
+  .option('--cluster-secret-file <file>', 'read the cluster secret from this file')
+  .option('--json', 'print the structured reply as JSON');
+
+function adminTarget(): AdminTarget {
+  const opts = admin.opts<{ node?: string; config?: string; clusterSecret?: string; clusterSecretFile?: string }>();
+  const file: ConfigSource = opts.config ? readConfigFile(opts.config) : {};
+  const address = opts.node ?? (typeof file.listen === 'string' ? file.listen : undefined);
+  const secret = opts.clusterSecret ?? (opts.clusterSecretFile ? readFileSync(opts.clusterSecretFile, 'utf8').trim() : undefined) ?? (typeof file.clusterSecret === 'string' ? file.clusterSecret : undefined);
+  if (!address) throw new RondoError('invalid_argument', 'which node? give --node host:port or --config <node config file>');
+  if (!secret) throw new RondoError('invalid_argument', 'no cluster secret: give --cluster-secret, RONDO_CLUSTER_SECRET, --cluster-secret-file or --config');
+  return { address, clusterSecret: secret };
+}
+
+async function runAdmin(req: AdminRequest, opts: { onClaimant?: boolean } = {}): Promise<void> {
+  const target = adminTarget();
+  const { reply, via } = opts.onClaimant ? await adminCallOnClaimant(target, req) : { reply: await adminCall(target, req), via: undefined };
+  if (admin.opts<{ json?: boolean }>().json) {
+    process.stdout.write(`${JSON.stringify(reply.data ?? reply.lines, null, 2)}\n`);
+    return;
+  }
+  if (via) process.stdout.write(`(run on the claimant, ${via})\n`);
+  for (const line of reply.lines) process.stdout.write(`${line}\n`);
+}
+
+const cluster = admin.command('cluster').description('stage, plan and commit membership changes (like riak-admin cluster)');
+cluster.command('join <seed>').description('ask this node to join the cluster of the node at <seed> (host:port)').action((seed: string) => runAdmin({ type: 'admin.join', seed }));
+cluster.command('leave [node]').description('stage a leave of this node (or of <node>)').action((node?: string) => runAdmin(node ? { type: 'admin.leave', node } : { type: 'admin.leave' }));
+cluster.command('replace <old> <new>').description('stage moving every partition of <old> to <new> (which must have joined)').action((oldNode: string, newNode: string) => runAdmin({ type: 'admin.replace', old: oldNode, new: newNode }));
+cluster.command('force-remove <node>').description('stage removing a dead node without handing off its data').action((node: string) => runAdmin({ type: 'admin.force-remove', node }));
+cluster.command('plan').description('show staged changes and the resulting ownership and transfers').action(() => runAdmin({ type: 'admin.plan' }, { onClaimant: true }));
+cluster.command('commit').description('apply the staged changes').action(() => runAdmin({ type: 'admin.commit' }, { onClaimant: true }));
+cluster.command('clear').description('drop all staged changes').action(() => runAdmin({ type: 'admin.clear' }));
+admin.command('member-status').description('members, their status, liveness and ring ownership').action(() => runAdmin({ type: 'admin.member-status' }));
+admin.command('ring-status').description('claimant, ring epoch, pending ownership transfers, unreachable nodes').action(() => runAdmin({ type: 'admin.ring-status' }));
+admin.command('node-info').description('name, address and cluster of the node').action(() => runAdmin({ type: 'admin.node-info' }));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof RondoError) {
+    process.stderr.write(`rondo: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`rondo: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// Requests the `rondo admin` CLI sends to a node over the authenticated RPC
+// channel, and what comes back. One union, exhaustively switched in the node.
+import type { NodeAddress, NodeName } from '../env.js';
+
+export type AdminRequest =
+  | { type: 'admin.node-info' }
+  | { type: 'admin.join'; seed: NodeAddress }
+  | { type: 'admin.leave'; node?: NodeName }
+  | { type: 'admin.replace'; old: NodeName; new: NodeName }
+  | { type: 'admin.force-remove'; node: NodeName }
+  | { type: 'admin.plan' }
+  | { type: 'admin.commit' }
+  | { type: 'admin.clear' }
+  | { type: 'admin.member-status' }
+  | { type: 'admin.ring-status' };
+
+export const ADMIN_REQUEST_TYPES: ReadonlySet<string> = new Set([
+  'admin.node-info',
+  'admin.join',
+  'admin.leave',
+  'admin.replace',
+  'admin.force-remove',
+  'admin.plan',
+  'admin.commit',
+  'admin.clear',
+  'admin.member-status',
+  'admin.ring-status',
+]);
+
+export interface NodeInfo {
+  type: 'admin.node-info.reply';
+  name: NodeName;
+  address: NodeAddress;
+  clusterName: string;
+  protocolVersion: number;
+  claimant: NodeName;
+  memberCount: number;
+}
+
+/** Every reply carries printable lines for the CLI and structured data for tests and tools. */
+export interface AdminReply {
+  type: 'admin.reply';
+  ok: true;
+  lines: string[];
+  data?: unknown;
+}

@@ -1,0 +1,61 @@
+// Wiring: one running node = transport + Env + cluster core (+ KV and APIs in
+// later layers). Used by `rondo start` and by the multi-process tests.
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { WireMessage } from './core/env.js';
+import { FileMetaStore, RealEnv } from './core/host/real-env.js';
+import { ClusterNode } from './core/node/cluster-node.js';
+import { TcpTransport } from './core/transport/index.js';
+import { parseAddress, type NodeConfig } from './cli/config.js';
+
+export interface RunningNode {
+  readonly config: NodeConfig;
+  readonly cluster: ClusterNode;
+  readonly transport: TcpTransport;
+  /** Where the transport really listens (port 0 resolved). */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+export async function startNode(config: NodeConfig): Promise<RunningNode> {
+  const log = pino({ level: config.logLevel, base: { node: config.name } });
+  const { host, port } = parseAddress(config.listen);
+  const transport = new TcpTransport({
+    nodeName: config.name,
+    clusterName: config.clusterName,
+    clusterSecret: config.clusterSecret,
+    host,
+    port,
+    log,
+  });
+  const bound = await transport.start();
+  const address = `${bound.host}:${bound.port}`;
+  const env = new RealEnv({ nodeName: config.name, net: transport, log, meta: new FileMetaStore(join(config.dataDir, 'meta')) });
+  const cluster = new ClusterNode({
+    env,
+    address,
+    clusterName: config.clusterName,
+    ringSize: config.ringSize,
+    targetNVal: config.targetNVal,
+  });
+  transport.onRequest(async (req: WireMessage) => cluster.handleAdmin(req));
+  cluster.start();
+  log.info({ address, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
+
+  let stopped = false;
+  return {
+    config,
+    cluster,
+    transport,
+    address,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      cluster.stop();
+      env.clearAllTimers();
+      await transport.stop();
+      log.info({}, 'node stopped');
+      log.flush();
+    },
+  };
+}
