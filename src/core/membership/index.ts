@@ -1,0 +1,21 @@
+// Public API of the membership subsystem.
+export { MembershipCore } from './core.js';
+export type { MembershipCoreOptions } from './core.js';
+export { adoptRing, clearStaged, isAlone, requestJoin, stageChange } from './join.js';
+export type { JoinRequest } from './join.js';
+export { commit, housekeeping, plan } from './plan.js';
+export {
+  canonicalJson,
+  compareMemberEntries,
+  compareOwnerships,
+  countOwners,
+  mergeRings,
+  presentMembers,
+  ringDigest,
+  ringsEqual,
+  singletonRing,
+  targetOwners,
+  transferKey,
+} from './ring-state.js';
+export { memberStatus, ringStatus } from './status.js';
+export * from './types.js';

@@ -1,0 +1,96 @@
+// Pure functions for joining and for staging changes. Any node may run them;
+// their writes spread by gossip. The host carries join requests and replies.
+import type { NodeAddress, NodeName } from '../env.js';
+import { NotMemberError, PlanInvalidError, assert } from '../errors.js';
+import { writeMember } from './ring-state.js';
+import type { MemberEntry, RingState, StagedChange } from './types.js';
+
+export interface JoinRequest {
+  node: NodeName;
+  address: NodeAddress;
+  clusterName: string;
+}
+
+/**
+ * At the seed: the seed's ring with the requester added as 'joining'. Idempotent
+ * for a repeated request; a removed (tombstoned) name may join again.
+ */
+export function requestJoin(seedRing: RingState, request: JoinRequest, writer: NodeName): RingState {
+  if (request.clusterName !== seedRing.clusterName) {
+    throw new PlanInvalidError(`${request.node} belongs to cluster "${request.clusterName}", this is cluster "${seedRing.clusterName}"`);
+  }
+  const existing = seedRing.members[request.node];
+  if (existing === undefined) {
+    const entry: MemberEntry = { name: request.node, address: request.address, status: 'joining', staged: null, version: 1, writer };
+    return { ...seedRing, members: { ...seedRing.members, [request.node]: entry } };
+  }
+  if (existing.status === 'removed') {
+    return writeMember(seedRing, existing, { status: 'joining', staged: null, address: request.address }, writer);
+  }
+  if (existing.address !== request.address) {
+    throw new PlanInvalidError(`name ${request.node} is taken by a member at ${existing.address}`);
+  }
+  if (existing.status === 'joining' || existing.status === 'valid') return seedRing;
+  throw new PlanInvalidError(`${request.node} is ${existing.status}; wait until it has left`);
+}
+
+/** True when `ring` is a node's own fresh ring: nobody else ever appeared in it. */
+export function isAlone(ring: RingState, self: NodeName): boolean {
+  const names = Object.keys(ring.members);
+  return names.length === 1 && names[0] === self;
+}
+
+/** At the new node: take the seed's reply in place of its own singleton ring. */
+export function adoptRing(own: RingState, self: NodeName, offered: RingState): RingState {
+  if (!isAlone(own, self)) throw new PlanInvalidError(`${self} is already a member of a cluster; leave first`);
+  if (offered.clusterName !== own.clusterName) {
+    throw new PlanInvalidError(`offered ring is of cluster "${offered.clusterName}", ${self} is configured for "${own.clusterName}"`);
+  }
+  const entry = offered.members[self];
+  if (entry === undefined || (entry.status !== 'joining' && entry.status !== 'valid')) {
+    throw new PlanInvalidError(`offered ring does not list ${self} as joining`);
+  }
+  const ownEntry = own.members[self];
+  assert(ownEntry !== undefined, 'own ring lists self');
+  if (entry.address !== ownEntry.address) {
+    throw new PlanInvalidError(`offered ring lists ${self} at ${entry.address}, not ${ownEntry.address}`);
+  }
+  return offered;
+}
+
+function presentMember(state: RingState, node: NodeName): MemberEntry {
+  const entry = state.members[node];
+  if (entry === undefined || entry.status === 'removed') throw new NotMemberError(`${node} is not a member of cluster "${state.clusterName}"`);
+  return entry;
+}
+
+/**
+ * Stage (or with `null`, clear) a change on `node`. Checks what can be checked
+ * now; plan() checks the whole set again, as other nodes stage concurrently.
+ */
+export function stageChange(state: RingState, node: NodeName, change: StagedChange, writer: NodeName): RingState {
+  const entry = presentMember(state, node);
+  if (change === null) return entry.staged === null ? state : writeMember(state, entry, { staged: null }, writer);
+  if (change.kind === 'leave' && entry.status !== 'valid') throw new PlanInvalidError(`cannot leave ${node}: it is ${entry.status}`);
+  if (change.kind === 'replace') {
+    if (entry.status !== 'valid') throw new PlanInvalidError(`cannot replace ${node}: it is ${entry.status}`);
+    const by = state.members[change.by];
+    if (by === undefined || by.status === 'removed') throw new PlanInvalidError(`cannot replace ${node} with ${change.by}: not a member; join it first`);
+    if (by.status !== 'joining' && by.status !== 'valid') throw new PlanInvalidError(`cannot replace ${node} with ${change.by}: it is ${by.status}`);
+    if (change.by === node) throw new PlanInvalidError(`cannot replace ${node} with itself`);
+  }
+  if (change.kind === 'force-remove' && node === state.ownership.claimant) {
+    throw new PlanInvalidError(`cannot force-remove ${node}: it is the claimant; make it leave instead`);
+  }
+  return writeMember(state, entry, { staged: change }, writer);
+}
+
+/** Clear every staged change (or those of `node`). */
+export function clearStaged(state: RingState, writer: NodeName, node?: NodeName): RingState {
+  if (node !== undefined) return stageChange(state, node, null, writer);
+  let next = state;
+  for (const entry of Object.values(state.members)) {
+    if (entry.staged !== null && entry.status !== 'removed') next = writeMember(next, entry, { staged: null }, writer);
+  }
+  return next;
+}
