@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
-import { TcpTransport } from './core/transport/index.js';
+import { rpcRequest, TcpTransport } from './core/transport/index.js';
+import type { AdminReply } from './core/node/admin-messages.js';
+import { RondoError } from './core/errors.js';
 import { parseAddress, type NodeConfig } from './cli/config.js';
 
 export interface RunningNode {
@@ -37,6 +39,21 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     clusterName: config.clusterName,
     ringSize: config.ringSize,
     targetNVal: config.targetNVal,
+    // A join seed is given by address: ask it (as an authenticated peer of
+    // this cluster, so a node of another cluster refuses) for its name.
+    resolveAddress: async (seedAddress) => {
+      const reply = (await rpcRequest({
+        address: seedAddress,
+        clusterSecret: config.clusterSecret,
+        clusterName: config.clusterName,
+        fromName: config.name,
+        role: 'peer',
+        msg: { type: 'admin.node-info' },
+      })) as AdminReply;
+      const name = (reply.data as { name?: unknown } | undefined)?.name;
+      if (typeof name !== 'string') throw new RondoError('internal', `${seedAddress} did not say its name`);
+      return name;
+    },
   });
   transport.onRequest(async (req: WireMessage) => cluster.handleAdmin(req));
   cluster.start();

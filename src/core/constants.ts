@@ -26,23 +26,38 @@ export const RECONNECT_BACKOFF_MIN_MS = 100; // option: reconnectBackoffMinMs
 export const RECONNECT_BACKOFF_MAX_MS = 5_000; // option: reconnectBackoffMaxMs
 export const INBOUND_CONNECTIONS_MAX = 1_024; // option: inboundConnectionsMax
 export const ADMIN_REQUEST_TIMEOUT_MS = 10_000; // option: adminRequestTimeoutMs
+export const HANDSHAKE_NONCE_BYTES = 16; // fresh per connection, so a recorded auth cannot be replayed
+export const RPC_INFLIGHT_PER_CONNECTION_MAX = 64; // option: rpcInflightPerConnectionMax; requests beyond it answer "overload"
+export const REFUSE_LINGER_MS = 1_000; // time a refused socket gets to deliver its "refused" frame before it is destroyed
 
 // --- failure detection (SWIM) ---
-export const SWIM_PROBE_INTERVAL_MS = 500; // option: probeIntervalMs
-export const SWIM_PROBE_TIMEOUT_MS = 250; // option: probeTimeoutMs
+// Tuned for "a killed node is seen down by all within 5 s" with 100 ms ticks;
+// the arithmetic is in src/core/detector/config.ts.
+export const SWIM_PROBE_INTERVAL_MS = 300; // option: probeIntervalMs
+export const SWIM_PROBE_TIMEOUT_MS = 200; // option: probeTimeoutMs (then ping-req; suspect at the period's end)
 export const SWIM_INDIRECT_PROBES = 2; // option: indirectProbes
 export const SWIM_SUSPICION_TIMEOUT_MS = 1_500; // option: suspicionTimeoutMs
 export const SWIM_UPDATES_PER_MESSAGE_MAX = 16; // piggybacked membership updates per message
+export const SWIM_SUSPICION_TIMEOUT_MIN_MS = 1_000; // option: suspicionTimeoutMinMs (Lifeguard: reached with enough confirmations)
+export const SWIM_SUSPICION_CONFIRMATIONS_MAX = 3; // option: suspicionConfirmationsMax (independent suspicions that bring the timeout to its minimum)
+export const SWIM_RETRANSMIT_MULT = 4; // option: retransmitMult (each update is sent retransmitMult * ceil(log10(n + 1)) times)
+export const SWIM_LOCAL_HEALTH_MAX = 4; // option: localHealthMax (Lifeguard: probe interval and timeout stretch up to (1 + this) times)
+export const SWIM_DIRECT_EVIDENCE_GRACE_MS = 1_000; // option: directEvidenceGraceMs (after reviving a node on a message from it, ignore the claims it has yet to refute this long)
+export const SWIM_RELAYS_MAX = 64; // option: relaysMax (ping-req relays in flight; beyond this we nack at once)
 
 // --- membership and gossip ---
 export const GOSSIP_INTERVAL_MS = 500; // option: gossipIntervalMs
 export const GOSSIP_FANOUT = 1; // peers per gossip round (plus a push on every ring change)
 
 // --- node host ---
+export const JOIN_TIMEOUT_MS = 10_000; // a join request unanswered this long fails the admin command
+export const JOIN_RESEND_INTERVAL_MS = 1_000; // join requests are resent (idempotently) this often until answered
 export const TICK_INTERVAL_MS = 100; // option: tickIntervalMs; cores see time only through ticks and nowMs
 
 assert(RING_SIZE_DEFAULT >= RING_SIZE_MIN && RING_SIZE_DEFAULT <= RING_SIZE_MAX, 'default ring size in range');
 assert(SWIM_PROBE_TIMEOUT_MS < SWIM_PROBE_INTERVAL_MS, 'probe timeout fits in a probe period');
+assert(SWIM_SUSPICION_TIMEOUT_MIN_MS <= SWIM_SUSPICION_TIMEOUT_MS, 'suspicion timeout range ordered');
+assert(SWIM_DIRECT_EVIDENCE_GRACE_MS < SWIM_PROBE_INTERVAL_MS + SWIM_SUSPICION_TIMEOUT_MIN_MS, 'direct-evidence grace ends before the first dead claim can exist');
 assert(RECONNECT_BACKOFF_MIN_MS < RECONNECT_BACKOFF_MAX_MS, 'backoff range ordered');
 // A killed node must be seen down within 5 s: one probe period to notice, the
 // suspicion timeout, and a gossip/probe period to spread it.

@@ -1,0 +1,78 @@
+// `npm run sim -- --seed 7 --nodes 5 --duration 20 [--scenario chaos]` runs one
+// scenario; `npm run sim:campaign -- --seeds 10000` runs many seeds of every
+// scenario. A failure prints the seed and the exact command that replays it.
+import { Command } from 'commander';
+import { runScenario, SCENARIOS, type ScenarioName, type ScenarioResult } from '../core/scenarios/scenarios.js';
+
+function replayCommand(r: ScenarioResult, nodes: number | undefined, durationS: number | undefined): string {
+  return `npm run sim -- --scenario ${r.scenario} --seed ${r.seed}${nodes ? ` --nodes ${nodes}` : ''}${durationS ? ` --duration ${durationS}` : ''}`;
+}
+
+function printFailure(r: ScenarioResult, nodes: number | undefined, durationS: number | undefined): void {
+  process.stdout.write(`FAIL ${r.scenario} seed=${r.seed} traceHash=${r.traceHash}\n`);
+  for (const p of r.problems) process.stdout.write(`  - ${p}\n`);
+  process.stdout.write(`  last trace lines:\n${r.traceTail.map((l) => `    ${l}`).join('\n')}\n`);
+  process.stdout.write(`  replay: ${replayCommand(r, nodes, durationS)}\n`);
+}
+
+function parseScenarios(value: string): ScenarioName[] {
+  const list = value === 'all' ? [...SCENARIOS] : value.split(',');
+  for (const s of list) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}, all`);
+  return list as ScenarioName[];
+}
+
+const program = new Command();
+program
+  .name('sim')
+  .option('--scenario <names>', `comma-separated: ${SCENARIOS.join(', ')} or all`, 'all')
+  .option('--seed <n>', 'seed', '1')
+  .option('--nodes <n>', 'nodes in the cluster')
+  .option('--duration <s>', 'simulated seconds of faults (chaos)')
+  .option('--verbose', 'echo node logs')
+  .action(async (opts: { scenario: string; seed: string; nodes?: string; duration?: string; verbose?: boolean }) => {
+    const nodes = opts.nodes ? Number(opts.nodes) : undefined;
+    const durationS = opts.duration ? Number(opts.duration) : undefined;
+    let failed = 0;
+    for (const scenario of parseScenarios(opts.scenario)) {
+      const r = await runScenario(scenario, { seed: Number(opts.seed), ...(nodes ? { nodes } : {}), ...(durationS ? { durationMs: durationS * 1000 } : {}), ...(opts.verbose ? { verbose: true } : {}) });
+      process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${scenario} seed=${r.seed} simulated=${r.simulatedMs}ms traceHash=${r.traceHash.slice(0, 16)} ${JSON.stringify(r.metrics)}\n`);
+      if (!r.ok) {
+        failed++;
+        printFailure(r, nodes, durationS);
+      }
+    }
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
+
+program
+  .command('campaign')
+  .option('--scenario <names>', 'scenarios', 'all')
+  .option('--seeds <n>', 'how many seeds per scenario', '1000')
+  .option('--first-seed <n>', 'first seed', '1')
+  .option('--nodes <n>', 'nodes in the cluster')
+  .action(async (opts: { scenario: string; seeds: string; firstSeed: string; nodes?: string }) => {
+    const nodes = opts.nodes ? Number(opts.nodes) : undefined;
+    const started = performance.now();
+    let runs = 0;
+    const failures: ScenarioResult[] = [];
+    for (const scenario of parseScenarios(opts.scenario)) {
+      for (let seed = Number(opts.firstSeed); seed < Number(opts.firstSeed) + Number(opts.seeds); seed++) {
+        const r = await runScenario(scenario, { seed, ...(nodes ? { nodes } : {}) });
+        runs++;
+        if (!r.ok) {
+          failures.push(r);
+          printFailure(r, nodes, undefined);
+        }
+        if (runs % 100 === 0) process.stdout.write(`${runs} runs, ${failures.length} failed, ${(runs / ((performance.now() - started) / 1000)).toFixed(1)} runs/s\n`);
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    process.stdout.write(`campaign: ${runs} runs in ${seconds.toFixed(1)} s (${(runs / seconds).toFixed(1)} runs/s), ${failures.length} failed\n`);
+    for (const f of failures) process.stdout.write(`  failing seed: ${replayCommand(f, nodes, undefined)}\n`);
+    process.exitCode = failures.length > 0 ? 1 : 0;
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`sim: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,226 @@
+// ClusterNode: the host of the cluster core. It owns no protocol logic: it
+// feeds the membership and failure-detector state machines their inputs (ticks
+// from Env timers, messages from Env.net, admin requests) and carries out their
+// outputs (persist, then send). The same class runs in production (RealEnv +
+// TCP) and in the simulator (SimEnv), which is what makes the simulator's
+// verdicts about this code mean something.
+import { pack, unpack } from 'msgpackr';
+import { TICK_INTERVAL_MS } from '../constants.js';
+import { isSwimMessage, NodeWatcher, SwimDetector, type DetectorOutput, type SwimConfig } from '../detector/index.js';
+import type { Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
+import { assert, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
+import { isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
+import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
+import { renderAdminReply } from './admin-render.js';
+import { JoinClient, isJoinMessage, type JoinMessage } from './join-client.js';
+
+const RING_META_KEY = 'ring';
+
+export interface ClusterNodeOptions {
+  env: Env;
+  /** Where this node's transport listens; gossiped so peers can reach it. */
+  address: NodeAddress;
+  clusterName: string;
+  ringSize: number;
+  targetNVal: number;
+  tickIntervalMs?: number;
+  detector?: Partial<SwimConfig>;
+  gossipIntervalMs?: number;
+  /** Until handoff exists, receivers report pending transfers done at once. */
+  autoCompleteTransfers?: boolean;
+  /** Learns the name of the node listening at an address (join seeds are given by address). */
+  resolveAddress?: (address: NodeAddress) => Promise<NodeName>;
+}
+
+export class ClusterNode {
+  readonly name: NodeName;
+  readonly watcher = new NodeWatcher();
+  private readonly env: Env;
+  private readonly opts: ClusterNodeOptions;
+  private readonly membership: MembershipCore;
+  private readonly detector: SwimDetector;
+  private readonly join: JoinClient;
+  private tickTimer: TimerId | undefined;
+  private running = false;
+  private leftListeners: (() => void)[] = [];
+  private hasLeft = false;
+
+  constructor(opts: ClusterNodeOptions) {
+    this.opts = opts;
+    this.env = opts.env;
+    this.name = opts.env.nodeName;
+    const stored = this.env.meta.load(RING_META_KEY);
+    const state = stored ? (unpack(stored) as RingState) : undefined;
+    if (state) assert(state.clusterName === opts.clusterName, `stored ring is of cluster ${state.clusterName}, not ${opts.clusterName}`);
+    this.membership = new MembershipCore({
+      self: this.name,
+      address: opts.address,
+      clusterName: opts.clusterName,
+      ringSize: state?.ringSize ?? opts.ringSize,
+      targetNVal: state?.targetNVal ?? opts.targetNVal,
+      random: this.env.random,
+      autoCompleteTransfers: opts.autoCompleteTransfers ?? true,
+      ...(state ? { state } : {}),
+      ...(opts.gossipIntervalMs !== undefined ? { gossipIntervalMs: opts.gossipIntervalMs } : {}),
+    });
+    this.detector = new SwimDetector({ self: this.name, random: this.env.random, ...(opts.detector ? { config: opts.detector } : {}) });
+    this.join = new JoinClient({
+      self: this.name,
+      address: opts.address,
+      clusterName: opts.clusterName,
+      env: this.env,
+      membershipStep: (input) => {
+        const out = this.membership.step(input, this.env.nowMs());
+        this.applyMembership(out);
+        return out;
+      },
+      ...(opts.resolveAddress ? { resolveAddress: opts.resolveAddress } : {}),
+    });
+  }
+
+  start(): void {
+    assert(!this.running, 'start once');
+    this.running = true;
+    this.env.net.onReceive((from, msg) => this.onMessage(from, msg));
+    this.syncPeers();
+    this.scheduleTick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.tickTimer !== undefined) this.env.clearTimer(this.tickTimer);
+    this.tickTimer = undefined;
+    this.join.cancel('node stopping');
+  }
+
+  ring(): RingState {
+    return this.membership.ring();
+  }
+
+  /** Called once when this node has left the cluster (exiting or removed). */
+  onLeft(listener: () => void): void {
+    this.leftListeners.push(listener);
+  }
+
+  livenessSnapshot(): ReturnType<SwimDetector['snapshot']> {
+    return this.detector.snapshot();
+  }
+
+  /** Handle one admin request (from the CLI or a peer). Errors are typed RondoErrors. */
+  async handleAdmin(raw: WireMessage): Promise<AdminReply> {
+    if (!ADMIN_REQUEST_TYPES.has(raw.type)) throw new RondoError('invalid_argument', `unknown admin request ${JSON.stringify(raw.type)}`);
+    const req = raw as AdminRequest;
+    switch (req.type) {
+      case 'admin.node-info': {
+        const ring = this.membership.ring();
+        return {
+          type: 'admin.reply',
+          ok: true,
+          lines: [`${this.name} at ${this.opts.address}, cluster ${ring.clusterName}, claimant ${ring.ownership.claimant}`],
+          data: { name: this.name, address: this.opts.address, clusterName: ring.clusterName, claimant: ring.ownership.claimant, memberCount: presentMembers(ring).length },
+        };
+      }
+      case 'admin.join':
+        await this.join.joinVia(req.seed);
+        return { type: 'admin.reply', ok: true, lines: [`${this.name} joined the cluster via ${req.seed}; stage it with 'cluster plan' and 'cluster commit'`] };
+      case 'admin.leave':
+        return this.adminStep({ cmd: 'leave', node: req.node ?? this.name });
+      case 'admin.replace':
+        return this.adminStep({ cmd: 'replace', node: req.old, by: req.new });
+      case 'admin.force-remove':
+        return this.adminStep({ cmd: 'force-remove', node: req.node });
+      case 'admin.plan':
+        return this.adminStep({ cmd: 'plan' });
+      case 'admin.commit':
+        return this.adminStep({ cmd: 'commit' });
+      case 'admin.clear':
+        return this.adminStep({ cmd: 'clear' });
+      case 'admin.member-status':
+        return this.adminStep({ cmd: 'member-status' });
+      case 'admin.ring-status':
+        return this.adminStep({ cmd: 'ring-status' });
+      default: {
+        const unreachable: never = req;
+        throw new RondoError('invalid_argument', `unhandled admin request ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private adminStep(cmd: Parameters<typeof renderAdminReply>[0]): AdminReply {
+    const out = this.membership.step({ type: 'admin', cmd }, this.env.nowMs());
+    this.applyMembership(out);
+    return renderAdminReply(cmd, out.reply, this.membership.ring(), this.detector.snapshot());
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.env.setTimer(this.opts.tickIntervalMs ?? TICK_INTERVAL_MS, () => {
+      if (!this.running) return;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  private tick(): void {
+    const nowMs = this.env.nowMs();
+    this.applyDetector(this.detector.tick(nowMs));
+    this.applyMembership(this.membership.step({ type: 'tick' }, nowMs));
+    this.join.tick(nowMs);
+  }
+
+  private onMessage(from: NodeName, msg: WireMessage): void {
+    if (!this.running) return;
+    const nowMs = this.env.nowMs();
+    if (isSwimMessage(msg)) {
+      this.applyDetector(this.detector.receive(from, msg, nowMs));
+    } else if (isMembershipMessage(msg)) {
+      this.applyMembership(this.membership.step({ type: 'message', from, msg }, nowMs));
+    } else if (isJoinMessage(msg)) {
+      this.join.receive(from, msg as JoinMessage, this.membership);
+    } else {
+      this.env.log.warn({ from, type: msg.type }, 'dropping message of unknown type');
+    }
+  }
+
+  private applyDetector(out: DetectorOutput): void {
+    for (const { to, msg } of out.send) this.send(to, msg);
+    if (out.changes.length === 0) return;
+    this.watcher.apply(out.changes);
+    const nowMs = this.env.nowMs();
+    for (const change of out.changes) {
+      this.env.log.info({ peer: change.node, up: change.up }, change.up ? 'node up' : 'node down');
+      this.applyMembership(this.membership.step({ type: 'liveness', node: change.node, up: change.up }, nowMs));
+    }
+  }
+
+  private applyMembership(out: MembershipOutput): void {
+    // Persist before send: a peer must never learn of a ring we could forget.
+    if (out.persist) this.env.meta.save(RING_META_KEY, pack(this.membership.ring()));
+    if (out.ringChanged) this.syncPeers();
+    for (const { to, msg } of out.send) this.send(to, msg);
+    if (out.left && !this.hasLeft) {
+      this.hasLeft = true;
+      this.env.log.info({}, 'this node has left the cluster');
+      for (const listener of this.leftListeners) listener();
+    }
+  }
+
+  /** Teach the network and the detector who the other members are. */
+  private syncPeers(): void {
+    const ring = this.membership.ring();
+    const others = presentMembers(ring).filter((m) => m.name !== this.name);
+    for (const member of others) this.env.net.setPeerAddress(member.name, member.address);
+    const names = others.map((m) => m.name);
+    this.watcher.setMembers(names);
+    this.applyDetector(this.detector.setMembers(names, this.env.nowMs()));
+  }
+
+  private send(to: NodeName, msg: WireMessage): void {
+    try {
+      this.env.net.send(to, msg);
+    } catch (err) {
+      // A full queue or a peer we no longer know: the protocols tolerate loss.
+      if (err instanceof OverloadError || err instanceof UnknownPeerError) this.env.log.debug({ to, type: msg.type, err: err.message }, 'message not sent');
+      else throw err;
+    }
+  }
+}
