@@ -44,6 +44,7 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
     const targets = configs.map((c) => ({ address: c.listen, clusterSecret: secret }));
     for (const target of targets) await waitReady(target);
     await formCluster(targets);
+    await waitSettled(targets[0] as AdminTarget, opts.nodes);
     const status = await adminCall(targets[0] as AdminTarget, { type: 'admin.member-status' });
     process.stdout.write(`\nRondo dev cluster: ${opts.nodes} node(s), data under ${root}\n`);
     for (const line of status.lines) process.stdout.write(`${line}\n`);
@@ -71,6 +72,17 @@ async function formCluster(targets: AdminTarget[]): Promise<void> {
     await adminCallOnClaimant(first, { type: 'admin.commit' });
   } catch (err) {
     if (!(err instanceof RondoError && err.code === 'plan_empty')) throw err;
+  }
+}
+
+/** Wait (bounded) until every member is valid and no ownership transfer is pending. */
+async function waitSettled(target: AdminTarget, nodes: number): Promise<void> {
+  const deadline = Date.now() + NODE_READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const reply = await adminCall(target, { type: 'admin.member-status' });
+    const rows = (reply.data as { members: { status: string; ringPct: number; pendingPct: number }[] }).members;
+    if (rows.length === nodes && rows.every((r) => r.status === 'valid' && r.ringPct === r.pendingPct)) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -59,8 +59,13 @@ export function renderAdminReply(cmd: AdminCommand, reply: CoreReply | undefined
     }
     case 'commit':
       return { type: 'admin.reply', ok: true, lines: [`Cluster changes committed (ring epoch ${reply.epoch}): ${reply.changes.join(', ')}`], data: reply };
-    case 'member-status':
-      return { type: 'admin.reply', ok: true, lines: memberTable(reply.members), data: { claimant: ring.ownership.claimant, epoch: ring.ownership.epoch, members: reply.members } };
+    case 'member-status': {
+      // Reachability comes from this node's failure detector, not from the ring.
+      const dead = new Set(liveness.filter((l) => l.liveness === 'dead').map((l) => l.node));
+      const known = new Set(liveness.map((l) => l.node));
+      const rows = reply.members.map((row) => ({ ...row, up: known.has(row.name) ? !dead.has(row.name) : undefined }));
+      return { type: 'admin.reply', ok: true, lines: memberTable(rows), data: { claimant: ring.ownership.claimant, epoch: ring.ownership.epoch, members: rows } };
+    }
     case 'ring-status': {
       const { status } = reply;
       const down = liveness.filter((l) => l.liveness === 'dead').map((l) => l.node);
