@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'not_member'
   | 'not_claimant'
   | 'plan_empty'
-  | 'plan_invalid';
+  | 'plan_invalid'
+  // A remote handler failed with an error that is not a RondoError.
+  | 'internal';
 
 export class RondoError extends Error {
   readonly code: ErrorCode;
