@@ -129,11 +129,16 @@ async function chaosScenario(cluster: SimCluster, count: number, durationMs: num
     partitionProbability: 0.35,
     clogProbability: 0.15,
     meanFaultDurationMs: 2_000,
-    onCrash: (node) => cluster.nodes.get(node)?.stop(),
+    onCrash: (node) => {
+      crashes++;
+      cluster.nodes.get(node)?.stop();
+    },
     onRestart: (node, env) => {
       if (!departed.has(node)) cluster.boot(node, env);
     },
   });
+  let crashes = 0;
+  const before = cluster.sim.stats();
   nemesis.start();
   const phaseEnd = cluster.sim.nowMs() + durationMs;
   const ops: (() => Promise<void>)[] = all.slice(3).map((name) => async () => {
@@ -165,6 +170,11 @@ async function chaosScenario(cluster: SimCluster, count: number, durationMs: num
       if (!(err instanceof RondoError)) throw err;
     }
   }
+  const during = cluster.sim.stats();
+  metrics.crashes = crashes;
+  metrics.messagesDropped = during.messagesDropped - before.messagesDropped;
+  metrics.messagesDuplicated = during.messagesDuplicated - before.messagesDuplicated;
+  metrics.messagesHeld = during.messagesHeld - before.messagesHeld;
   metrics.adminOpsAttempted = attempted;
   metrics.adminOpsFailed = failed;
 

@@ -10,6 +10,8 @@ import { ClusterNode } from '../node/cluster-node.js';
 import { Simulation, type NetworkFaults } from '../sim/index.js';
 
 export const SIM_SLICE_MS = 10;
+/** Events one runFor/runUntil call may process in a scenario; far above any healthy run, it turns a message storm into a failure fast. */
+export const SCENARIO_EVENTS_PER_RUN_MAX = 200_000;
 
 export interface SimClusterOptions {
   seed: number;
@@ -27,7 +29,7 @@ export class SimCluster {
 
   constructor(opts: SimClusterOptions) {
     this.opts = opts;
-    this.sim = new Simulation({ seed: opts.seed, ...(opts.faults ? { network: opts.faults } : {}), ...(opts.verbose ? { verbose: true } : {}) });
+    this.sim = new Simulation({ seed: opts.seed, eventsPerRunMax: SCENARIO_EVENTS_PER_RUN_MAX, ...(opts.faults ? { network: opts.faults } : {}), ...(opts.verbose ? { verbose: true } : {}) });
   }
 
   static addressOf(name: NodeName): string {
