@@ -39,6 +39,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     clusterName: config.clusterName,
     ringSize: config.ringSize,
     targetNVal: config.targetNVal,
+    pid: process.pid,
     // A join seed is given by address: ask it (as an authenticated peer of
     // this cluster, so a node of another cluster refuses) for its name.
     resolveAddress: async (seedAddress) => {

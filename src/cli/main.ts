@@ -44,6 +44,8 @@ program
         () => process.exit(1),
       );
     };
+    // Like Riak: once a node has handed everything off and left, it shuts down.
+    node.cluster.onLeft(() => shutdown('left the cluster'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });

@@ -28,6 +28,8 @@ export interface ClusterNodeOptions {
   gossipIntervalMs?: number;
   /** Until handoff exists, receivers report pending transfers done at once. */
   autoCompleteTransfers?: boolean;
+  /** Operating-system process id, reported by node-info (undefined in simulation). */
+  pid?: number;
   /** Learns the name of the node listening at an address (join seeds are given by address). */
   resolveAddress?: (address: NodeAddress) => Promise<NodeName>;
 }
@@ -117,7 +119,7 @@ export class ClusterNode {
           type: 'admin.reply',
           ok: true,
           lines: [`${this.name} at ${this.opts.address}, cluster ${ring.clusterName}, claimant ${ring.ownership.claimant}`],
-          data: { name: this.name, address: this.opts.address, clusterName: ring.clusterName, claimant: ring.ownership.claimant, memberCount: presentMembers(ring).length },
+          data: { name: this.name, pid: this.opts.pid, address: this.opts.address, clusterName: ring.clusterName, claimant: ring.ownership.claimant, memberCount: presentMembers(ring).length },
         };
       }
       case 'admin.join':

@@ -184,11 +184,11 @@ async function chaosScenario(cluster: SimCluster, count: number, durationMs: num
   cluster.sim.heal();
   const healedAt = cluster.sim.nowMs();
   const deadline = healedAt + LIVENESS_BOUND_MS;
+  const members = [...wantJoined].sort();
+  const done = (): boolean => cluster.settled(members) && !presentMembers(cluster.node(members[0] as NodeName).ring()).some((m) => m.name === leaver);
   while (cluster.sim.nowMs() < deadline) {
-    cluster.sim.runFor(1_000);
     await finishRequestedChanges(cluster, wantJoined, leaver, departed);
-    const members = [...wantJoined].sort();
-    if (cluster.settled(members) && !presentMembers(cluster.node(members[0] as NodeName).ring()).some((m) => m.name === leaver)) break;
+    if (cluster.runUntil(done, 1_000)) break;
   }
   metrics.convergeAfterHealMs = cluster.sim.nowMs() - healedAt;
   checkRings(cluster, [...wantJoined].sort(), problems);
