@@ -50,8 +50,8 @@ export function renderAdminReply(cmd: AdminCommand, reply: CoreReply | undefined
         lines.push(`${(action ?? '').padEnd(15)}${rest.join(' ')}`);
       }
       lines.push(RULE, 'Ownership after the transition (partitions):');
-      for (const node of Object.keys(plan.ownershipAfter).sort()) {
-        lines.push(`  ${node.padEnd(20)} ${String(plan.ownershipBefore[node] ?? 0).padStart(5)} → ${String(plan.ownershipAfter[node]).padStart(5)}`);
+      for (const node of [...new Set([...Object.keys(plan.ownershipBefore), ...Object.keys(plan.ownershipAfter)])].sort()) {
+        lines.push(`  ${node.padEnd(20)} ${String(plan.ownershipBefore[node] ?? 0).padStart(5)} → ${String(plan.ownershipAfter[node] ?? 0).padStart(5)}`);
       }
       lines.push(`Transfers resulting from cluster changes: ${plan.transfers.length}`, ...summarizeTransfers(plan.transfers));
       if (plan.changes.some((c) => c.startsWith('force-remove'))) lines.push('NOTE: force-removed nodes hand off nothing: their partitions are rebuilt from the other replicas.');

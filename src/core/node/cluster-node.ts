@@ -71,6 +71,7 @@ export class ClusterNode {
       address: opts.address,
       clusterName: opts.clusterName,
       env: this.env,
+      ring: () => this.membership.ring(),
       membershipStep: (input) => {
         const out = this.membership.step(input, this.env.nowMs());
         this.applyMembership(out);

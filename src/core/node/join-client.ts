@@ -31,6 +31,8 @@ export interface JoinClientOptions {
   address: NodeAddress;
   clusterName: string;
   env: Env;
+  /** This node's current ring. */
+  ring: () => RingState;
   /** Step the membership core and carry out its output; returns the output. */
   membershipStep: (input: MembershipInput) => MembershipOutput;
   resolveAddress?: (address: NodeAddress) => Promise<NodeName>;
@@ -47,6 +49,7 @@ export class JoinClient {
   async joinVia(seedAddress: NodeAddress): Promise<void> {
     if (this.pending) throw new InvalidArgumentError(`a join via ${this.pending.seedAddress} is already in progress`);
     if (seedAddress === this.opts.address) throw new InvalidArgumentError('a node cannot join itself');
+    if (!isAlone(this.opts.ring(), this.opts.self)) throw new PlanInvalidError(`${this.opts.self} is already a member of a cluster; leave first`);
     if (!this.opts.resolveAddress) throw new InvalidArgumentError('this node cannot resolve seed addresses');
     const seed = await this.opts.resolveAddress(seedAddress);
     if (seed === this.opts.self) throw new InvalidArgumentError(`${seedAddress} is this node (${seed})`);

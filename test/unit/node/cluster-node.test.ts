@@ -1,0 +1,104 @@
+// ClusterNode's admin surface, run in the simulator: the same requests the
+// CLI sends, with the replies it prints.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RondoError } from '../../../src/core/errors.js';
+import { SimCluster } from '../../../src/core/scenarios/sim-cluster.js';
+
+async function formCluster(size: number, seed = 1): Promise<SimCluster> {
+  const cluster = new SimCluster({ seed });
+  cluster.addNode('n1');
+  for (let i = 2; i <= size; i++) {
+    cluster.addNode(`n${i}`);
+    const reply = await cluster.admin(`n${i}`, { type: 'admin.join', seed: SimCluster.addressOf('n1') });
+    assert.match(reply.lines.join('\n'), /joined the cluster/);
+  }
+  cluster.runUntil(() => Object.keys(cluster.node('n1').ring().members).length === size, 5_000);
+  return cluster;
+}
+
+async function rejects(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof RondoError, `expected a RondoError, got ${String(err)}`);
+    assert.equal(err.code, code);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('ClusterNode admin requests', () => {
+  it('plan lists joins and transfers; commit applies them; member-status shows the result', async () => {
+    const cluster = await formCluster(3);
+    const plan = await cluster.admin('n1', { type: 'admin.plan' });
+    const text = plan.lines.join('\n');
+    assert.match(text, /join\s+n2/);
+    assert.match(text, /join\s+n3/);
+    assert.match(text, /n1\s+64 →\s+22/);
+    assert.match(text, /Transfers resulting from cluster changes: 42/);
+    const commit = await cluster.admin('n1', { type: 'admin.commit' });
+    assert.match(commit.lines.join('\n'), /committed \(ring epoch 1\)/);
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    const status = await cluster.admin('n3', { type: 'admin.member-status' });
+    assert.match(status.lines.join('\n'), /Valid:3 \/ Leaving:0 \/ Exiting:0 \/ Joining:0 \/ Down:0/);
+    const rows = (status.data as { members: { name: string; up: boolean | undefined }[] }).members;
+    assert.deepEqual(rows.map((r) => [r.name, r.up]), [['n1', true], ['n2', true], ['n3', undefined]]);
+  });
+
+  it('refuses what cannot be done, with typed errors and clear messages', async () => {
+    const cluster = await formCluster(2);
+    await rejects(cluster.admin('n2', { type: 'admin.commit' }), 'not_claimant', /claimant/);
+    await rejects(cluster.admin('n2', { type: 'admin.join', seed: SimCluster.addressOf('n1') }), 'plan_invalid', /already a member/);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    await rejects(cluster.admin('n1', { type: 'admin.commit' }), 'plan_empty', /no staged changes|nothing/i);
+    await rejects(cluster.admin('n1', { type: 'admin.leave', node: 'n9' }), 'not_member', /n9/);
+    cluster.addNode('n5');
+    await rejects(cluster.admin('n5', { type: 'admin.join', seed: 'nowhere.sim:1' }), 'peer_unreachable', /nowhere/);
+    await rejects(cluster.admin('n5', { type: 'admin.join', seed: SimCluster.addressOf('n5') }), 'invalid_argument', /itself/);
+    await rejects(cluster.node('n1').handleAdmin({ type: 'admin.bogus' }), 'invalid_argument', /unknown admin request/);
+  });
+
+  it('a leave hands off every partition, then the node reports that it has left', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    let left = false;
+    cluster.node('n3').onLeft(() => {
+      left = true;
+    });
+    const staged = await cluster.admin('n3', { type: 'admin.leave' });
+    assert.match(staged.lines.join('\n'), /staged: leave n3/);
+    cluster.runUntil(() => cluster.node('n1').ring().members.n3?.staged !== null, 5_000);
+    const plan = await cluster.admin('n1', { type: 'admin.plan' });
+    assert.match(plan.lines.join('\n'), /n3\s+21 →\s+0/);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => left, 20_000), 'n3 never reported leaving');
+    assert.ok(cluster.runUntil(() => cluster.settled(['n1', 'n2']) && cluster.node('n1').ring().members.n3?.status === 'removed', 20_000));
+  });
+
+  it('force-remove says the data is not handed off', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    cluster.crash('n3');
+    const staged = await cluster.admin('n1', { type: 'admin.force-remove', node: 'n3' });
+    assert.match(staged.lines.join('\n'), /not handed off/);
+    const plan = await cluster.admin('n1', { type: 'admin.plan' });
+    assert.match(plan.lines.join('\n'), /force-remove\s+n3/);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(['n1', 'n2']), 20_000));
+    assert.equal(cluster.node('n2').ring().members.n3?.status, 'removed');
+  });
+
+  it('the ring survives a restart (it is persisted before it is gossiped)', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    const before = cluster.node('n2').ring();
+    cluster.crash('n2');
+    cluster.restart('n2');
+    assert.deepEqual(cluster.node('n2').ring(), before);
+    cluster.crash('n3');
+    cluster.restart('n3', { wipe: true });
+    assert.equal(Object.keys(cluster.node('n3').ring().members).length, 1, 'a wiped node starts alone');
+  });
+});
