@@ -18,9 +18,15 @@ export type ErrorCode =
   // A remote handler failed with an error that is not a RondoError.
   | 'internal';
 
+/**
+ * Codes of layers above core (e.g. src/kv/errors.ts). Core does not know them;
+ * each layer declares its own union and the APIs map every code to a status.
+ */
+export type LayerErrorCode = `${'kv' | 'api'}_${string}`;
+
 export class RondoError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly code: ErrorCode | LayerErrorCode;
+  constructor(code: ErrorCode | LayerErrorCode, message: string) {
     super(message);
     this.code = code;
     this.name = new.target.name;
