@@ -99,6 +99,7 @@ cluster.command('force-remove <node>').description('stage removing a dead node w
 cluster.command('plan').description('show staged changes and the resulting ownership and transfers').action(() => runAdmin({ type: 'admin.plan' }, { onClaimant: true }));
 cluster.command('commit').description('apply the staged changes').action(() => runAdmin({ type: 'admin.commit' }, { onClaimant: true }));
 cluster.command('clear').description('drop all staged changes').action(() => runAdmin({ type: 'admin.clear' }));
+admin.command('down <node>').description('mark an unreachable member down so the claimant role can move on (like riak-admin down)').action((node: string) => runAdmin({ type: 'admin.down', node }));
 admin.command('member-status').description('members, their status, liveness and ring ownership').action(() => runAdmin({ type: 'admin.member-status' }));
 admin.command('ring-status').description('claimant, ring epoch, pending ownership transfers, unreachable nodes').action(() => runAdmin({ type: 'admin.ring-status' }));
 admin.command('node-info').description('name, address and cluster of the node').action(() => runAdmin({ type: 'admin.node-info' }));

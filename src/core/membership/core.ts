@@ -9,9 +9,9 @@
 import { GOSSIP_FANOUT, GOSSIP_INTERVAL_MS } from '../constants.js';
 import type { NodeAddress, NodeName, Random } from '../env.js';
 import { assert } from '../errors.js';
-import { adoptRing, clearStaged, isAlone, requestJoin, stageChange } from './join.js';
+import { adoptRing, clearStaged, isAlone, markDown, requestJoin, stageChange } from './join.js';
 import { commit, housekeeping, plan } from './plan.js';
-import { mergeRings, presentMembers, ringDigest, ringsEqual, singletonRing, transferKey } from './ring-state.js';
+import { mergeRings, presentMembers, ringDigest, ringsEqual, singletonRing, transferKey, writeMember } from './ring-state.js';
 import { memberStatus, ringStatus } from './status.js';
 import type { AdminCommand, AdminReply, MembershipInput, MembershipMessage, MembershipOutput, PendingTransfer, RingState } from './types.js';
 
@@ -151,6 +151,9 @@ export class MembershipCore {
       case 'force-remove':
         this.state = stageChange(state, cmd.node, { kind: 'force-remove' }, self);
         return { kind: 'ok' };
+      case 'down':
+        this.state = markDown(state, cmd.node, self);
+        return { kind: 'ok' };
       case 'clear':
         this.state = clearStaged(state, self, cmd.node);
         return { kind: 'ok' };
@@ -177,6 +180,7 @@ export class MembershipCore {
     if (this.autoCompleteTransfers) {
       for (const t of this.state.ownership.pending) if (t.to === this.self) this.markDone(ctx, t);
     }
+    this.state = reviveSelf(this.state, this.self);
     this.state = housekeeping(this.state, this.self, { removeExiting: ctx.periodic });
     const changed = !ringsEqual(ctx.before, this.state);
     const changedHere = !ringsEqual(ctx.merged, this.state) || (ctx.gossipFrom === undefined && changed);
@@ -232,4 +236,11 @@ export class MembershipCore {
     }
     return chosen;
   }
+}
+
+/** A member marked down that is running again says so: it writes itself back to valid. */
+function reviveSelf(state: RingState, self: NodeName): RingState {
+  const entry = state.members[self];
+  if (entry === undefined || entry.status !== 'down') return state;
+  return writeMember(state, entry, { status: 'valid' }, self);
 }

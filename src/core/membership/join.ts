@@ -94,3 +94,12 @@ export function clearStaged(state: RingState, writer: NodeName, node?: NodeName)
   }
   return next;
 }
+
+/** Operator's mark-down of an unreachable member (the host checks it is unreachable). */
+export function markDown(state: RingState, node: NodeName, writer: NodeName): RingState {
+  const entry = presentMember(state, node);
+  if (node === writer) throw new PlanInvalidError(`${node} cannot mark itself down`);
+  if (entry.status === 'down') return state;
+  if (entry.status !== 'valid' && entry.status !== 'joining') throw new PlanInvalidError(`cannot mark ${node} down: it is ${entry.status}`);
+  return writeMember(state, entry, { status: 'down' }, writer);
+}

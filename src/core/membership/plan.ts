@@ -163,6 +163,7 @@ export function commit(state: RingState, self: NodeName): { next: RingState; pla
  * Elsewhere returns `state` itself.
  */
 export function housekeeping(state: RingState, self: NodeName, opts: { removeExiting: boolean }): RingState {
+  state = takeOverClaimant(state, self);
   if (state.ownership.claimant !== self) return state;
   let next = applyTransfersDone(state);
   const busy = new Set<NodeName>(next.ownership.owners);
@@ -184,4 +185,17 @@ function applyTransfersDone(state: RingState): RingState {
   for (const t of done) owners[t.partition] = t.to;
   const pending = state.ownership.pending.filter((t) => !done.includes(t));
   return { ...state, ownership: { ...state.ownership, epoch: state.ownership.epoch + 1, owners, pending } };
+}
+
+/**
+ * When the claimant has been marked down (or is gone), the first valid member
+ * by name takes the role, in a new ownership epoch so its ring wins the merge.
+ * Nothing else changes: pending transfers and owners carry over.
+ */
+function takeOverClaimant(state: RingState, self: NodeName): RingState {
+  const current = state.members[state.ownership.claimant];
+  if (current !== undefined && current.status !== 'down' && current.status !== 'removed') return state;
+  const successor = presentMembers(state).find((m) => m.status === 'valid');
+  if (successor === undefined || successor.name !== self) return state;
+  return { ...state, ownership: { ...state.ownership, epoch: state.ownership.epoch + 1, claimant: self } };
 }

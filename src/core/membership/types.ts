@@ -5,8 +5,10 @@ import type { NodeAddress, NodeName } from '../env.js';
 /**
  * joining → valid → leaving → exiting → removed is the life of a member.
  * 'removed' is a tombstone: it keeps the name with a higher version so stale
- * gossip cannot bring the member back. 'down' is reserved for an operator's
- * mark-down (not yet staged by any command here).
+ * gossip cannot bring the member back. 'down' is an operator's mark-down of
+ * an unreachable member: it keeps its partitions, but if it was the claimant
+ * the next valid member takes over; the member writes itself back to 'valid'
+ * as soon as it runs again.
  */
 export type MemberStatus = 'joining' | 'valid' | 'leaving' | 'exiting' | 'down' | 'removed';
 
@@ -103,6 +105,8 @@ export type AdminCommand =
   | { cmd: 'leave'; node?: NodeName }
   | { cmd: 'replace'; node: NodeName; by: NodeName }
   | { cmd: 'force-remove'; node: NodeName }
+  /** Operator's mark-down of an unreachable member (riak-admin down): lets the claimant role move on. */
+  | { cmd: 'down'; node: NodeName }
   /** Clear staged changes of `node`, or of every member. */
   | { cmd: 'clear'; node?: NodeName }
   | { cmd: 'plan' }

@@ -8,6 +8,7 @@ export type AdminRequest =
   | { type: 'admin.leave'; node?: NodeName }
   | { type: 'admin.replace'; old: NodeName; new: NodeName }
   | { type: 'admin.force-remove'; node: NodeName }
+  | { type: 'admin.down'; node: NodeName }
   | { type: 'admin.plan' }
   | { type: 'admin.commit' }
   | { type: 'admin.clear' }
@@ -20,6 +21,7 @@ export const ADMIN_REQUEST_TYPES: ReadonlySet<string> = new Set([
   'admin.leave',
   'admin.replace',
   'admin.force-remove',
+  'admin.down',
   'admin.plan',
   'admin.commit',
   'admin.clear',

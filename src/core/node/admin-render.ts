@@ -38,6 +38,9 @@ function summarizeTransfers(transfers: readonly { from: NodeName; to: NodeName }
 export function renderAdminReply(cmd: AdminCommand, reply: CoreReply | undefined, ring: RingState, liveness: readonly { node: NodeName; liveness: Liveness }[]): AdminReply {
   if (reply === undefined || reply.kind === 'ok' || reply.kind === 'ring') {
     const what = cmd.cmd === 'leave' || cmd.cmd === 'replace' || cmd.cmd === 'force-remove' ? `staged: ${describe(cmd)}; review with 'cluster plan', apply with 'cluster commit'` : `${cmd.cmd}: ok`;
+    if (cmd.cmd === 'down') {
+      return { type: 'admin.reply', ok: true, lines: [`${cmd.node} marked down; if it was the claimant, the first valid member takes over. It becomes valid again when it runs.`] };
+    }
     const extra = cmd.cmd === 'force-remove' ? [`NOTE: ${cmd.node}'s data is not handed off; its partitions are rebuilt from the other replicas by read repair (and by anti-entropy once it exists).`] : [];
     return { type: 'admin.reply', ok: true, lines: [what, ...extra] };
   }

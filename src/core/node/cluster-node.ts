@@ -8,7 +8,7 @@ import { pack, unpack } from 'msgpackr';
 import { TICK_INTERVAL_MS } from '../constants.js';
 import { isSwimMessage, NodeWatcher, SwimDetector, type DetectorOutput, type SwimConfig } from '../detector/index.js';
 import type { Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
-import { assert, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
+import { assert, InvalidArgumentError, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
 import { isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
 import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
 import { renderAdminReply } from './admin-render.js';
@@ -132,6 +132,13 @@ export class ClusterNode {
         return this.adminStep({ cmd: 'replace', node: req.old, by: req.new });
       case 'admin.force-remove':
         return this.adminStep({ cmd: 'force-remove', node: req.node });
+      case 'admin.down': {
+        // Like riak-admin down: only a member this node cannot reach may be marked down.
+        if (this.detector.liveness(req.node) !== 'dead') {
+          throw new InvalidArgumentError(`${req.node} is not unreachable from ${this.name}; only an unreachable member can be marked down`);
+        }
+        return this.adminStep({ cmd: 'down', node: req.node });
+      }
       case 'admin.plan':
         return this.adminStep({ cmd: 'plan' });
       case 'admin.commit':

@@ -102,3 +102,41 @@ describe('ClusterNode admin requests', () => {
     assert.equal(Object.keys(cluster.node('n3').ring().members).length, 1, 'a wiped node starts alone');
   });
 });
+
+describe('a dead claimant', () => {
+  it('can be marked down (only once unreachable); the next valid member takes over, and it can then be force-removed', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    assert.equal(cluster.node('n2').ring().ownership.claimant, 'n1');
+    await rejects(cluster.admin('n2', { type: 'admin.down', node: 'n1' }), 'invalid_argument', /not unreachable/);
+
+    cluster.crash('n1');
+    assert.ok(cluster.runUntil(() => !cluster.node('n2').watcher.isUp('n1'), 10_000));
+    await rejects(cluster.admin('n2', { type: 'admin.commit' }), 'not_claimant', /n1/);
+    const marked = await cluster.admin('n2', { type: 'admin.down', node: 'n1' });
+    assert.match(marked.lines.join('\n'), /marked down/);
+    assert.ok(cluster.runUntil(() => ['n2', 'n3'].every((n) => cluster.node(n).ring().ownership.claimant === 'n2'), 5_000), 'n2 did not take over');
+    const status = await cluster.admin('n3', { type: 'admin.member-status' });
+    assert.match(status.lines.join('\n'), /Down:1/);
+
+    await cluster.admin('n3', { type: 'admin.force-remove', node: 'n1' });
+    cluster.runUntil(() => cluster.node('n2').ring().members.n1?.staged !== null, 5_000);
+    await cluster.admin('n2', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(['n2', 'n3']), 20_000));
+    assert.equal(cluster.node('n3').ring().members.n1?.status, 'removed');
+  });
+
+  it('a member marked down that comes back writes itself valid again', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    cluster.crash('n3');
+    assert.ok(cluster.runUntil(() => !cluster.node('n1').watcher.isUp('n3'), 10_000));
+    await cluster.admin('n1', { type: 'admin.down', node: 'n3' });
+    assert.ok(cluster.runUntil(() => cluster.node('n2').ring().members.n3?.status === 'down', 5_000));
+    cluster.restart('n3');
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000), 'n3 did not come back valid');
+    assert.equal(cluster.node('n1').ring().ownership.claimant, 'n1');
+  });
+});
