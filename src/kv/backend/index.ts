@@ -1,0 +1,6 @@
+// Public surface of the storage backends.
+export type { FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, SignalOptions, StorageEngine, StorageStats, StoreKey, StoredKey } from './types.js';
+export { BackendClosedError, IndexInvalidError, KeyInvalidError, ValueTooLargeError } from './errors.js';
+export { openMemoryEngine, type MemoryEngineOptions } from './memory.js';
+export { openLmdbEngine, LMDB_FILE_NAME, type LmdbEngineOptions } from './lmdb.js';
+export * from './limits.js';

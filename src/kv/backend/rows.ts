@@ -1,0 +1,21 @@
+// The small ordered byte-row store each engine provides. Everything above it
+// (layout, validation, indexes, folds) is shared in store.ts, so the engines
+// cannot drift apart in semantics; the compliance suite checks what is left.
+
+export interface Row {
+  key: Buffer;
+  value: Buffer;
+}
+/** Synchronous view of one write transaction; reads see its own writes. */
+export interface RowTxn {
+  get(key: Buffer): Buffer | undefined;
+  put(key: Buffer, value: Buffer): void;
+  remove(key: Buffer): void;
+}
+export interface RowStore {
+  get(key: Buffer): Buffer | undefined;
+  /** Rows with start <= key < end in ascending byte order, at most `limit`. */
+  scan(range: { start: Buffer; end: Buffer; limit: number; keysOnly?: boolean }): Row[];
+  /** Runs `fn` in one atomic write transaction; resolves once durable per the engine's policy. `fn` must not throw. */
+  transact(fn: (txn: RowTxn) => void): Promise<void>;
+}

@@ -1,0 +1,181 @@
+// PartitionStore over a RowStore: validation first (so bad input writes
+// nothing), then one atomic transaction per put/delete holding the object row,
+// its index rows and its reverse row. Folds and ranges read in bounded batches
+// and resume after the last row seen, so they never materialise a whole
+// partition, never pin one long read snapshot, and see a consistent batch.
+import { AbortedError, InvalidArgumentError, assert } from '../../core/errors.js';
+import { BackendClosedError, IndexInvalidError, ValueTooLargeError } from './errors.js';
+import {
+  KIND_OBJECT,
+  bytesOf,
+  decodeIndexRow,
+  decodeRow,
+  decodeRowList,
+  encodeRowList,
+  encodeTerm,
+  indexKind,
+  indexPrefix,
+  indexRows,
+  objectRow,
+  partitionPrefix,
+  prefixEnd,
+  reverseRow,
+  rowPrefix,
+  successor,
+  validateBucket,
+  validateKey,
+} from './keys.js';
+import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
+import type { Row, RowStore } from './rows.js';
+import type { FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, SignalOptions, StorageStats, StoreKey, StoredKey } from './types.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** What the engine shares with its partition views. */
+export interface EngineContext {
+  rows(partition: number): RowStore;
+  stats: StorageStats;
+  isClosed(): boolean;
+  foldBatchRows: number;
+}
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortedError('storage operation aborted');
+}
+
+export function checkPartition(partition: number): void {
+  if (!Number.isInteger(partition) || partition < 0 || partition > PARTITION_MAX) {
+    throw new InvalidArgumentError(`partition ${partition} is not an integer in 0..${PARTITION_MAX}`);
+  }
+}
+
+export class RowPartitionStore implements PartitionStore {
+  readonly partition: number;
+  private readonly context: EngineContext;
+
+  constructor(partition: number, context: EngineContext) {
+    checkPartition(partition);
+    this.partition = partition;
+    this.context = context;
+  }
+
+  private rows(signal?: AbortSignal): RowStore {
+    if (this.context.isClosed()) throw new BackendClosedError();
+    checkSignal(signal);
+    return this.context.rows(this.partition);
+  }
+
+  async get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined> {
+    const encoded = validateKey(k);
+    const rows = this.rows(opts?.signal);
+    this.context.stats.gets += 1;
+    const value = rows.get(objectRow(encoded, this.partition));
+    return value === undefined ? undefined : new Uint8Array(value);
+  }
+
+  async put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void> {
+    const encoded = validateKey(k);
+    if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
+    if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
+      throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
+    }
+    const newIndexRows = indexRows(this.partition, encoded, indexes);
+    const objectKey = objectRow(encoded, this.partition);
+    const reverseKey = reverseRow(encoded, this.partition);
+    // Copied now: the caller may reuse its buffer before the async commit runs.
+    const valueCopy = Buffer.from(value);
+    const rows = this.rows(opts?.signal);
+    this.context.stats.puts += 1;
+    await rows.transact((txn) => {
+      const old = txn.get(reverseKey);
+      if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
+      for (const row of newIndexRows) txn.put(row, EMPTY);
+      if (newIndexRows.length > 0) txn.put(reverseKey, encodeRowList(newIndexRows));
+      else if (old !== undefined) txn.remove(reverseKey);
+      txn.put(objectKey, valueCopy);
+    });
+  }
+
+  async delete(k: StoreKey, opts?: SignalOptions): Promise<void> {
+    const encoded = validateKey(k);
+    const objectKey = objectRow(encoded, this.partition);
+    const reverseKey = reverseRow(encoded, this.partition);
+    const rows = this.rows(opts?.signal);
+    this.context.stats.deletes += 1;
+    await rows.transact((txn) => {
+      const old = txn.get(reverseKey);
+      if (old !== undefined) {
+        for (const row of decodeRowList(old)) txn.remove(row);
+        txn.remove(reverseKey);
+      }
+      if (txn.get(objectKey) !== undefined) txn.remove(objectKey);
+    });
+  }
+
+  /** Streams rows in [start, end) batch by batch, resuming after the last row. */
+  private async *scan(start: Buffer, end: Buffer, keysOnly: boolean, signal?: AbortSignal): AsyncGenerator<Row> {
+    let from = start;
+    while (Buffer.compare(from, end) < 0) {
+      const batch = this.rows(signal).scan({ start: from, end, limit: this.context.foldBatchRows, keysOnly });
+      this.context.stats.scanBatches += 1;
+      for (const row of batch) {
+        checkSignal(signal);
+        this.context.stats.rowsScanned += 1;
+        yield row;
+      }
+      if (batch.length < this.context.foldBatchRows) return;
+      from = successor(batch[batch.length - 1]!.key);
+    }
+  }
+
+  private objectRange(opts: FoldOptions | undefined): [Buffer, Buffer] {
+    if (opts?.bucket !== undefined && opts.bucketType === undefined) throw new InvalidArgumentError('a bucket filter needs its bucketType');
+    const scope = opts?.bucketType === undefined ? undefined : validateBucket(opts.bucketType, opts.bucket);
+    const prefix = rowPrefix(this.partition, KIND_OBJECT, scope?.type, scope?.bucket);
+    return [prefix, prefixEnd(prefix)];
+  }
+
+  async *foldKeys(opts?: FoldOptions): AsyncGenerator<StoredKey> {
+    const [start, end] = this.objectRange(opts);
+    for await (const row of this.scan(start, end, true, opts?.signal)) yield decodeRow(row.key);
+  }
+
+  async *foldObjects(opts?: FoldOptions): AsyncGenerator<{ key: StoredKey; value: Uint8Array }> {
+    const [start, end] = this.objectRange(opts);
+    for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: new Uint8Array(row.value) };
+  }
+
+  async *indexRange(q: IndexRangeQuery): AsyncGenerator<IndexHit> {
+    const scope = validateBucket(q.bucketType, q.bucket);
+    const kind = indexKind(q.index);
+    const prefix = indexPrefix(this.partition, scope.type, scope.bucket!, q.index);
+    let start: Buffer = Buffer.concat([prefix, encodeTerm(kind, q.index, q.start)]);
+    const end = prefixEnd(Buffer.concat([prefix, encodeTerm(kind, q.index, q.end ?? q.start)]));
+    if (q.startAfterKey !== undefined) {
+      const resume = Buffer.concat([prefix, encodeTerm(kind, q.index, q.startAfterTerm ?? q.start), bytesOf(q.startAfterKey)]);
+      if (Buffer.compare(successor(resume), start) > 0) start = successor(resume);
+    }
+    for await (const row of this.scan(start, end, true, q.signal)) {
+      assert(row.key.subarray(0, prefix.length).equals(prefix), 'range stays inside its index');
+      yield decodeIndexRow(kind, row.key, prefix.length);
+    }
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const prefix = partitionPrefix(this.partition);
+    return this.rows().scan({ start: prefix, end: prefixEnd(prefix), limit: 1, keysOnly: true }).length === 0;
+  }
+
+  async drop(): Promise<void> {
+    const prefix = partitionPrefix(this.partition);
+    const end = prefixEnd(prefix);
+    for (;;) {
+      const batch = this.rows().scan({ start: prefix, end, limit: DROP_BATCH_ROWS, keysOnly: true });
+      if (batch.length === 0) return;
+      this.context.stats.rowsScanned += batch.length;
+      await this.rows().transact((txn) => {
+        for (const row of batch) txn.remove(row.key);
+      });
+    }
+  }
+}

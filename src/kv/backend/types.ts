@@ -1,0 +1,85 @@
+// The storage interface every engine implements. Keys and values are opaque
+// bytes here; the object codec lives above. One engine per node, namespaced by
+// partition: a vnode works on its own PartitionStore view (Riak keeps one
+// backend per vnode; one LMDB environment per node keeps one file and one
+// write lock instead of ring-size many).
+
+/** Input key. Strings are encoded as UTF-8. */
+export interface StoreKey {
+  bucketType: string;
+  bucket: Uint8Array | string;
+  key: Uint8Array | string;
+}
+/** Key as returned by folds: bucket and key always as bytes. */
+export interface StoredKey {
+  bucketType: string;
+  bucket: Uint8Array;
+  key: Uint8Array;
+}
+/** A secondary index entry: `_bin` terms are strings, `_int` terms safe integers. */
+export interface IndexEntry {
+  index: string;
+  value: string | number;
+}
+export interface SignalOptions {
+  signal?: AbortSignal;
+}
+export interface FoldOptions extends SignalOptions {
+  bucketType?: string;
+  /** Requires bucketType. */
+  bucket?: Uint8Array | string;
+}
+export interface IndexRangeQuery extends SignalOptions {
+  bucketType: string;
+  bucket: Uint8Array | string;
+  index: string;
+  start: string | number;
+  /** Inclusive; equality query when absent. */
+  end?: string | number;
+  /** Pagination: resume strictly after (startAfterTerm ?? start, startAfterKey). */
+  startAfterKey?: Uint8Array | string;
+  startAfterTerm?: string | number;
+}
+export interface IndexHit {
+  term: string | number;
+  key: Uint8Array;
+}
+
+export interface PartitionStore {
+  readonly partition: number;
+  get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined>;
+  /** Atomically writes the value and replaces the key's index entries; resolves when durable per the engine's sync policy. */
+  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void>;
+  /** Atomically removes the object and its index entries; absent keys are fine. */
+  delete(k: StoreKey, opts?: SignalOptions): Promise<void>;
+  /** Ordered by the row layout (see keys.ts), streamed in batches. */
+  foldKeys(opts?: FoldOptions): AsyncIterable<StoredKey>;
+  foldObjects(opts?: FoldOptions): AsyncIterable<{ key: StoredKey; value: Uint8Array }>;
+  /** Ordered by (term, key): `_int` numerically, `_bin` by UTF-8 bytes. */
+  indexRange(q: IndexRangeQuery): AsyncIterable<IndexHit>;
+  isEmpty(): Promise<boolean>;
+  /** Deletes every row of this partition (after handoff). Batched, so not atomic as a whole. */
+  drop(): Promise<void>;
+}
+
+export interface StorageStats {
+  engine: 'memory' | 'lmdb';
+  gets: number;
+  puts: number;
+  deletes: number;
+  /** Rows read by folds, ranges and drops: lets tests prove folds stream. */
+  rowsScanned: number;
+  /** Scan batches issued. */
+  scanBatches: number;
+}
+
+export interface StorageEngine {
+  readonly name: 'memory' | 'lmdb';
+  partition(p: number): PartitionStore;
+  /** Partitions that hold any row, ascending. */
+  partitions(): Promise<number[]>;
+  /** Waits until every acknowledged write is on disk (forces a flush when syncWrites=false). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+  stats(): StorageStats;
+}
