@@ -1,0 +1,33 @@
+// Every limit and default of the KV layer in one place. Each is named for what
+// it bounds, carries its unit, and names the option that overrides it.
+import { assert } from '../core/errors.js';
+
+const MIB = 1024 * 1024;
+
+// --- objects (src/kv/object) ---
+/** Leading byte of an encoded object; bump it when the layout changes. */
+export const OBJECT_FORMAT_VERSION = 1;
+/** Leading byte of an encoded causal context (X-Riak-Vclock). */
+export const CONTEXT_FORMAT_VERSION = 1;
+// Riak's warn_object_size / max_object_size and warn_siblings / max_siblings.
+export const OBJECT_BYTES_WARN = 5 * MIB; // option: objectBytesWarn (above it a put succeeds with a warning)
+export const OBJECT_BYTES_MAX = 50 * MIB; // option: objectBytesMax (above it a put is refused, 413)
+export const SIBLINGS_WARN = 25; // option: siblingsWarn (above it a put succeeds with a warning)
+export const SIBLINGS_MAX = 100; // option: siblingsMax (above it a put is refused)
+/** How far ahead of local wall time a remote timestamp may be before it is refused. */
+export const HLC_DRIFT_MAX_MS = 60_000; // option: maxDriftMs
+/** Length of a generated vtag: 22 base62 chars carry ~131 random bits. */
+export const VTAG_CHARS = 22;
+export const VTAG_CHARS_MAX = 64; // vtags we accept from storage or peers
+/** An X-Riak-Vclock longer than this is refused before decoding (no option: ~1,000 actors fit). */
+export const CONTEXT_CHARS_MAX = 64 * 1024;
+export const CONTENT_TYPE_DEFAULT = 'application/octet-stream';
+/** Header-sized strings (content type, charset, encoding, user-meta keys and values). */
+export const META_STRING_CHARS_MAX = 8 * 1024;
+/** Index entries and user-meta entries per content. */
+export const META_ENTRIES_MAX = 1_024;
+
+assert(OBJECT_BYTES_WARN < OBJECT_BYTES_MAX, 'object size warning below the refusal limit');
+assert(SIBLINGS_WARN < SIBLINGS_MAX, 'sibling warning below the refusal limit');
+assert(VTAG_CHARS <= VTAG_CHARS_MAX, 'generated vtags are accepted');
+assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
