@@ -54,6 +54,10 @@ export const JOIN_TIMEOUT_MS = 10_000; // a join request unanswered this long fa
 export const JOIN_RESEND_INTERVAL_MS = 1_000; // join requests are resent (idempotently) this often until answered
 export const TICK_INTERVAL_MS = 100; // option: tickIntervalMs; cores see time only through ticks and nowMs
 
+// --- vnodes ---
+export const VNODE_MAILBOX_COMMANDS_MAX = 1_000; // option: vnodeMailboxCommandsMax (per vnode: commands waiting behind the running one, plus 'noreply' ones still pending; beyond it a command is answered "overload" at once)
+export const VNODE_COMMAND_TIMEOUT_MS = 10_000; // option: vnodeCommandTimeoutMs (per command, from delivery: time in the mailbox plus time running)
+
 assert(RING_SIZE_DEFAULT >= RING_SIZE_MIN && RING_SIZE_DEFAULT <= RING_SIZE_MAX, 'default ring size in range');
 assert(SWIM_PROBE_TIMEOUT_MS < SWIM_PROBE_INTERVAL_MS, 'probe timeout fits in a probe period');
 assert(SWIM_SUSPICION_TIMEOUT_MIN_MS <= SWIM_SUSPICION_TIMEOUT_MS, 'suspicion timeout range ordered');
