@@ -31,3 +31,7 @@ assert(OBJECT_BYTES_WARN < OBJECT_BYTES_MAX, 'object size warning below the refu
 assert(SIBLINGS_WARN < SIBLINGS_MAX, 'sibling warning below the refusal limit');
 assert(VTAG_CHARS <= VTAG_CHARS_MAX, 'generated vtags are accepted');
 assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
+
+// --- vnodes (src/kv/vnode) ---
+/** Keys per `fold-keys` reply page; a listing asks again with the continuation. */
+export const VNODE_FOLD_KEYS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)

@@ -61,3 +61,10 @@ export class InvalidMetadataError extends RondoError {
     super('kv_bad_metadata', message);
   }
 }
+
+/** A conditional put (if_none_match / if_not_modified) whose condition does not hold. HTTP 412. */
+export class PreconditionFailedError extends RondoError {
+  constructor(message: string) {
+    super('kv_precondition_failed', message);
+  }
+}

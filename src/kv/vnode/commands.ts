@@ -1,0 +1,87 @@
+// The KV vnode's commands and replies. Plain data (msgpack-able): they travel
+// between nodes. Errors travel as `{ kind: 'error', code, message }` and become
+// a RondoError again at the caller (`errorOf`).
+import { RondoError } from '../../core/errors.js';
+import type { ErrorCode, LayerErrorCode } from '../../core/errors.js';
+import type { NewContent, ObjectProps, ObjectWarning, RObject, VersionVector } from '../object/index.js';
+
+/** Which key a command is about. */
+export interface KeyRef {
+  bucketType: string;
+  bucket: string;
+  key: string;
+}
+
+/** A client's new sibling: the vnode stamps vtag and lastModified; deletes go through `delete-coordinate`. */
+export type PutContent = Omit<NewContent, 'vtag' | 'lastModified' | 'deleted'>;
+
+export interface GetCommand extends KeyRef {
+  kind: 'get';
+}
+/** The coordinating replica's write: it issues the dot, then the coordinator replicates the reply's object. */
+export interface PutCoordinateCommand extends KeyRef {
+  kind: 'put-coordinate';
+  props: ObjectProps;
+  /** What the client has seen; [] for a blind write. */
+  context: VersionVector;
+  content: PutContent;
+  /** Refuse (kv_precondition_failed) when a live value exists. */
+  ifNoneMatch?: boolean;
+  /** Refuse (kv_precondition_failed) unless the key exists and its context equals this one. */
+  ifNotModified?: VersionVector;
+}
+/** Another replica's copy, merged into ours. */
+export interface PutReplicateCommand {
+  kind: 'put-replicate';
+  props: ObjectProps;
+  object: RObject;
+}
+/** A put of a tombstone, coordinated here. */
+export interface DeleteCoordinateCommand extends KeyRef {
+  kind: 'delete-coordinate';
+  props: ObjectProps;
+  context: VersionVector;
+}
+/** Remove a tombstone, only if it is still exactly the one the delete coordinator saw everywhere. */
+export interface ReapCommand extends KeyRef {
+  kind: 'reap';
+  expectedContext: VersionVector;
+}
+/** One page of a bucket's keys (coverage), in stored order (key bytes). */
+export interface FoldKeysCommand {
+  kind: 'fold-keys';
+  bucketType: string;
+  bucket: string;
+  /** At most VNODE_FOLD_KEYS_PAGE_MAX (the default). */
+  pageSize?: number;
+  /** The `continuation` of the previous page: resume strictly after this key. */
+  continuation?: string;
+}
+
+export type KvCommand = GetCommand | PutCoordinateCommand | PutReplicateCommand | DeleteCoordinateCommand | ReapCommand | FoldKeysCommand;
+
+export interface ErrorReply {
+  kind: 'error';
+  code: ErrorCode | LayerErrorCode;
+  message: string;
+}
+export type GetReply = { kind: 'object'; object: RObject } | { kind: 'notfound' } | ErrorReply;
+/**
+ * `replaced` is false only under last_write_wins when the stored value was
+ * newer: nothing was written and `object` is what is stored.
+ */
+export type StoredReply = { kind: 'stored'; object: RObject; replaced: boolean; warnings: ObjectWarning[] } | ErrorReply;
+export type ReapReply = { kind: 'reaped' } | { kind: 'kept'; reason: 'live' | 'context_changed' } | ErrorReply;
+/** `continuation` is present iff more keys may follow. */
+export type KeysReply = { kind: 'keys'; keys: string[]; continuation?: string } | ErrorReply;
+
+export type KvReply = GetReply | StoredReply | ReapReply | KeysReply;
+
+export function errorReply(err: RondoError): ErrorReply {
+  return { kind: 'error', code: err.code, message: err.message };
+}
+
+/** The error a reply carries, as a RondoError (for the caller to throw or log); undefined otherwise. */
+export function errorOf(reply: KvReply): RondoError | undefined {
+  return reply.kind === 'error' ? new RondoError(reply.code, reply.message) : undefined;
+}

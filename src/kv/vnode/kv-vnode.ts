@@ -1,0 +1,244 @@
+// The KV vnode: one partition's objects on a PartitionStore (riak_kv_vnode's
+// job). Commands arrive one at a time; every operating error becomes an
+// `{ kind: 'error' }` reply with a kv_* code, and only programmer errors
+// (assertion failures) throw.
+//
+// Dots: this vnode's actor id is `${node}/${partition}/${epoch}`. A vnode that
+// lost its data must come back with a new epoch, or it would issue dots that
+// the other replicas already hold for different writes and those writes would
+// be silently dropped. For the same reason a coordinated put on a key whose
+// stored bytes are corrupt is refused (kv_corrupt_object), never treated as
+// "absent"; a replicated copy or handoff item, which issues no dot, simply
+// replaces the corrupt bytes (that is how read repair heals them).
+import type { NodeName, Random } from '../../core/env.js';
+import { InvalidArgumentError, RondoError } from '../../core/errors.js';
+import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
+import type { PartitionStore } from '../backend/index.js';
+import { VNODE_FOLD_KEYS_PAGE_MAX } from '../constants.js';
+import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
+import {
+  applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
+  newObject, newVtag, nextTimestamp, observeObject, resolve,
+} from '../object/index.js';
+import type { Content, Hlc, HybridClock, ObjectLimits, ObjectProps, RObject, VersionVector } from '../object/index.js';
+import { errorReply } from './commands.js';
+import type {
+  DeleteCoordinateCommand, FoldKeysCommand, GetReply, KeyRef, KeysReply, KvCommand, KvReply, PutCoordinateCommand,
+  PutReplicateCommand, ReapCommand, ReapReply, StoredReply,
+} from './commands.js';
+import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
+import { checkedObject, liveIndexes, sameKey, utf8, vvEqual } from './support.js';
+
+export interface KvVnodeOptions {
+  node: NodeName;
+  partition: number;
+  store: PartitionStore;
+  clock: HybridClock;
+  /** Wall-clock ms for the HLC (injected: simulated time in tests). */
+  wallClockMs: () => number;
+  /** Draws vtags. */
+  random: Random;
+  /** Bumped whenever this vnode starts without its data; part of the actor id. */
+  vnodeEpoch: number;
+  limits?: Partial<ObjectLimits>;
+}
+
+/**
+ * Handoff items carry no bucket properties, so they merge causally (every
+ * sibling kept). Under last_write_wins the extra siblings are collapsed by the
+ * next write and hidden by `resolve` meanwhile.
+ */
+const HANDOFF_MERGE_PROPS: ObjectProps = { allowMult: true, lastWriteWins: false };
+
+interface Stored {
+  object: RObject;
+  bytes: Uint8Array;
+}
+
+export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
+  readonly actor: string;
+  readonly #o: KvVnodeOptions;
+
+  constructor(options: KvVnodeOptions) {
+    if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
+    if (options.store.partition !== options.partition) throw new InvalidArgumentError(`store is partition ${options.store.partition}, vnode ${options.partition}`);
+    this.#o = options;
+    this.actor = `${options.node}/${options.partition}/${options.vnodeEpoch}`;
+  }
+
+  async handleCommand(command: KvCommand, ctx: VnodeContext): Promise<VnodeDirective<KvReply>> {
+    try {
+      return { kind: 'reply', reply: await this.#dispatch(command, ctx.signal) };
+    } catch (err) {
+      if (err instanceof RondoError) return { kind: 'reply', reply: errorReply(err) };
+      throw err;
+    }
+  }
+
+  handleCoverage(command: KvCommand, ctx: VnodeContext): Promise<VnodeDirective<KvReply>> {
+    return this.handleCommand(command, ctx);
+  }
+
+  #dispatch(c: KvCommand, signal: AbortSignal): Promise<KvReply> {
+    switch (c.kind) {
+      case 'get':
+        return this.#get(c, signal);
+      case 'put-coordinate':
+        return this.#putCoordinate(c, signal);
+      case 'put-replicate':
+        return this.#putReplicate(c, signal);
+      case 'delete-coordinate':
+        return this.#deleteCoordinate(c, signal);
+      case 'reap':
+        return this.#reap(c, signal);
+      case 'fold-keys':
+        return this.#foldKeys(c, signal);
+      default: {
+        const never: never = c;
+        throw new InvalidArgumentError(`unknown KV vnode command ${JSON.stringify((never as { kind?: unknown }).kind)}`);
+      }
+    }
+  }
+
+  async #get(c: KeyRef, signal: AbortSignal): Promise<GetReply> {
+    const stored = await this.#read(c, signal);
+    return stored === undefined ? { kind: 'notfound' } : { kind: 'object', object: stored.object };
+  }
+
+  #putCoordinate(c: PutCoordinateCommand, signal: AbortSignal): Promise<StoredReply> {
+    return this.#coordinate(c, c.props, c.context, signal, (stored) => {
+      if (c.ifNoneMatch === true && stored !== undefined && resolve(stored, c.props).length > 0) {
+        throw new PreconditionFailedError(`${describeKey(c)}: if_none_match, but the key has a value`);
+      }
+      if (c.ifNotModified !== undefined && (stored === undefined || !vvEqual(contextOf(stored), c.ifNotModified))) {
+        const why = stored === undefined ? 'the key does not exist' : 'the key was modified since that context';
+        throw new PreconditionFailedError(`${describeKey(c)}: if_not_modified, but ${why}`);
+      }
+      return (lastModified, vtag) => makeContent({ ...c.content, lastModified, vtag, deleted: false });
+    });
+  }
+
+  #deleteCoordinate(c: DeleteCoordinateCommand, signal: AbortSignal): Promise<StoredReply> {
+    return this.#coordinate(c, c.props, c.context, signal, () => makeTombstone);
+  }
+
+  /** Read, check conditions (`prepare` throws), stamp, applyPut, write. */
+  async #coordinate(
+    ref: KeyRef,
+    props: ObjectProps,
+    context: VersionVector,
+    signal: AbortSignal,
+    prepare: (stored: RObject | undefined) => (lastModified: Hlc, vtag: string) => Content,
+  ): Promise<StoredReply> {
+    const stored = (await this.#read(ref, signal))?.object;
+    const build = prepare(stored);
+    const content = build(nextTimestamp(this.#o.clock, stored, this.#o.wallClockMs()), newVtag(this.#o.random));
+    const request = { bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key, context, content };
+    const result = applyPut(stored, request, this.actor, props, { limits: this.#o.limits ?? {} });
+    if (result.replaced) await this.#write(result.object, undefined, signal);
+    return { kind: 'stored', object: result.object, replaced: result.replaced, warnings: result.warnings };
+  }
+
+  async #putReplicate(c: PutReplicateCommand, signal: AbortSignal): Promise<StoredReply> {
+    const incoming = checkedObject(c.object);
+    observeObject(this.#o.clock, incoming, this.#o.wallClockMs());
+    const object = await this.#merge(incoming, c.props, signal);
+    return { kind: 'stored', object, replaced: true, warnings: [] };
+  }
+
+  /** Merges `incoming` into the stored copy (corrupt stored bytes are replaced); writes only if it changed. */
+  async #merge(incoming: RObject, props: ObjectProps, signal: AbortSignal): Promise<RObject> {
+    let stored: Stored | undefined;
+    try {
+      stored = await this.#read(incoming, signal);
+    } catch (err) {
+      if (!(err instanceof CorruptObjectError)) throw err;
+    }
+    const base = stored?.object ?? newObject(incoming.bucketType, incoming.bucket, incoming.key);
+    const merged = mergeReplicas(base, incoming, props);
+    await this.#write(merged, stored?.bytes, signal);
+    return merged;
+  }
+
+  async #reap(c: ReapCommand, signal: AbortSignal): Promise<ReapReply> {
+    const stored = await this.#read(c, signal);
+    if (stored === undefined) return { kind: 'reaped' };
+    if (!isTombstone(stored.object)) return { kind: 'kept', reason: 'live' };
+    if (!vvEqual(contextOf(stored.object), c.expectedContext)) return { kind: 'kept', reason: 'context_changed' };
+    await this.#o.store.delete(c, { signal });
+    return { kind: 'reaped' };
+  }
+
+  async #foldKeys(c: FoldKeysCommand, signal: AbortSignal): Promise<KeysReply> {
+    const pageSize = c.pageSize ?? VNODE_FOLD_KEYS_PAGE_MAX;
+    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > VNODE_FOLD_KEYS_PAGE_MAX) {
+      throw new InvalidArgumentError(`pageSize must be 1..${VNODE_FOLD_KEYS_PAGE_MAX} (got ${pageSize})`);
+    }
+    const after = c.continuation === undefined ? undefined : Buffer.from(c.continuation, 'utf8');
+    const keys: string[] = [];
+    for await (const k of this.#o.store.foldKeys({ bucketType: c.bucketType, bucket: c.bucket, signal })) {
+      if (after !== undefined && Buffer.compare(k.key, after) <= 0) continue;
+      if (keys.length === pageSize) return { kind: 'keys', keys, continuation: keys[keys.length - 1] as string };
+      keys.push(utf8(k.key));
+    }
+    return { kind: 'keys', keys };
+  }
+
+  async #read(ref: KeyRef, signal: AbortSignal): Promise<Stored | undefined> {
+    const bytes = await this.#o.store.get(ref, { signal });
+    if (bytes === undefined) return undefined;
+    const object = decodeObject(bytes);
+    if (object.bucketType !== ref.bucketType || object.bucket !== ref.bucket || object.key !== ref.key) {
+      throw new CorruptObjectError(`${describeKey(ref)}: stored object names ${describeKey(object)}`);
+    }
+    return { object, bytes };
+  }
+
+  /** Stores `obj` with the index entries of its live siblings; skips the write when the bytes did not change. */
+  async #write(obj: RObject, previous: Uint8Array | undefined, signal: AbortSignal): Promise<void> {
+    const bytes = encodeObject(obj);
+    if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
+    await this.#o.store.put(obj, bytes, liveIndexes(obj), { signal });
+  }
+
+  // --- handoff ---
+
+  /** Always ready to hand off: commands that arrive meanwhile are handled locally (the host decides about forwarding). */
+  handoffStarting(_target: { node: NodeName; partition: number }): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+  /** Nothing to undo: handing off only reads. */
+  handoffCancelled(): Promise<void> {
+    return Promise.resolve();
+  }
+  /** Nothing to do: the host calls `delete` once the new owner has everything. */
+  handoffFinished(_target: { node: NodeName; partition: number }): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Stored bytes as they are; a corrupt item is refused by the receiver with kv_corrupt_object. */
+  async *foldHandoffItems(signal: AbortSignal): AsyncIterable<HandoffItem> {
+    for await (const { key, value } of this.#o.store.foldObjects({ signal })) {
+      yield { key: encodeHandoffKey(key), value: new Uint8Array(value) };
+    }
+  }
+
+  /** Merges an item like a replicated put (causally, see HANDOFF_MERGE_PROPS). Throws typed errors. */
+  async handleHandoffData(item: HandoffItem): Promise<void> {
+    const key = decodeHandoffKey(item.key);
+    const object = decodeObject(item.value);
+    if (!sameKey(key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
+    await this.#merge(object, HANDOFF_MERGE_PROPS, new AbortController().signal);
+  }
+
+  isEmpty(): Promise<boolean> {
+    return this.#o.store.isEmpty();
+  }
+  delete(): Promise<void> {
+    return this.#o.store.drop();
+  }
+  /** The store belongs to the node's engine, which closes it. */
+  terminate(): Promise<void> {
+    return Promise.resolve();
+  }
+}

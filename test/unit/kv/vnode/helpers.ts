@@ -1,0 +1,79 @@
+// Builders for the KV vnode tests: a memory engine, a fake wall clock and a
+// seeded Random, so every run is the same.
+import assert from 'node:assert/strict';
+import { Prng } from '../../../../src/core/sim/index.js';
+import type { VnodeContext } from '../../../../src/core/vnode/types.js';
+import { openMemoryEngine } from '../../../../src/kv/backend/index.js';
+import type { StorageEngine } from '../../../../src/kv/backend/index.js';
+import { HybridClock, contextOf, siblings } from '../../../../src/kv/object/index.js';
+import type { ObjectLimits, ObjectProps, RObject } from '../../../../src/kv/object/index.js';
+import { KvVnode } from '../../../../src/kv/vnode/index.js';
+import type { KvCommand, KvReply, PutContent } from '../../../../src/kv/vnode/index.js';
+
+export const MULT: ObjectProps = { allowMult: true, lastWriteWins: false };
+export const SINGLE: ObjectProps = { allowMult: false, lastWriteWins: false };
+export const KEY: { bucketType: string; bucket: string; key: string } = { bucketType: 'default', bucket: 'b', key: 'k' };
+export const T0 = 1_700_000_000_000;
+
+export interface Harness {
+  vnode: KvVnode;
+  engine: StorageEngine;
+  partition: number;
+  /** Advances the fake wall clock. */
+  tick(ms?: number): void;
+  run(command: KvCommand): Promise<KvReply>;
+}
+
+export function harness(opts: { node?: string; partition?: number; engine?: StorageEngine; seed?: number; limits?: Partial<ObjectLimits> } = {}): Harness {
+  let now = T0;
+  const engine = opts.engine ?? openMemoryEngine();
+  const partition = opts.partition ?? 0;
+  const vnode = new KvVnode({
+    node: opts.node ?? 'n1',
+    partition,
+    store: engine.partition(partition),
+    clock: new HybridClock(),
+    wallClockMs: () => now,
+    random: new Prng(opts.seed ?? 1),
+    vnodeEpoch: 0,
+    ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+  });
+  const ctx: VnodeContext = { node: opts.node ?? 'n1', partition, signal: new AbortController().signal };
+  return {
+    vnode,
+    engine,
+    partition,
+    tick: (ms = 1) => void (now += ms),
+    async run(command) {
+      const directive = await vnode.handleCommand(command, ctx);
+      assert.equal(directive.kind, 'reply');
+      return (directive as { kind: 'reply'; reply: KvReply }).reply;
+    },
+  };
+}
+
+export function body(text: string, extra: Partial<PutContent> = {}): PutContent {
+  return { value: new TextEncoder().encode(text), contentType: 'text/plain', ...extra };
+}
+
+export function texts(obj: RObject, filter: (deleted: boolean) => boolean = (d) => !d): string[] {
+  return siblings(obj)
+    .filter((c) => filter(c.meta.deleted))
+    .map((c) => new TextDecoder().decode(c.value))
+    .sort();
+}
+
+export function expectKind<K extends KvReply['kind']>(reply: KvReply, kind: K): Extract<KvReply, { kind: K }> {
+  assert.equal(reply.kind, kind, `expected ${kind}, got ${JSON.stringify(reply.kind === 'error' ? reply : reply.kind)}`);
+  return reply as Extract<KvReply, { kind: K }>;
+}
+
+export async function put(h: Harness, text: string, context: RObject | undefined, props: ObjectProps = MULT, extra: Partial<PutContent> = {}): Promise<RObject> {
+  const ctxVv = context === undefined ? [] : contextOf(context);
+  return expectKind(await h.run({ kind: 'put-coordinate', ...KEY, props, context: ctxVv, content: body(text, extra) }), 'stored').object;
+}
+
+export async function get(h: Harness): Promise<RObject | undefined> {
+  const reply = await h.run({ kind: 'get', ...KEY });
+  return reply.kind === 'notfound' ? undefined : expectKind(reply, 'object').object;
+}

@@ -1,0 +1,102 @@
+// Replication between vnodes, index entries following live siblings, and
+// delete + reap.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PartitionStore } from '../../../../src/kv/backend/index.js';
+import { contextOf } from '../../../../src/kv/object/index.js';
+import type { RObject } from '../../../../src/kv/object/index.js';
+import { KEY, MULT, expectKind, get, harness, put, texts } from './helpers.js';
+import type { Harness } from './helpers.js';
+
+async function replicate(h: Harness, object: RObject): Promise<RObject> {
+  return expectKind(await h.run({ kind: 'put-replicate', props: MULT, object }), 'stored').object;
+}
+
+async function indexTerms(store: PartitionStore, index: string, start: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const hit of store.indexRange({ bucketType: KEY.bucketType, bucket: KEY.bucket, index, start, end: '\uffff' })) {
+    out.push(`${hit.term}:${new TextDecoder().decode(hit.key)}`);
+  }
+  return out;
+}
+
+test('put-replicate merges concurrent writes of two vnodes into siblings; replays are idempotent', async () => {
+  const a = harness({ node: 'n1', seed: 1 });
+  const b = harness({ node: 'n2', seed: 2 });
+  const fromA = await put(a, 'from-a', undefined);
+  const fromB = await put(b, 'from-b', undefined);
+  const onB = await replicate(b, fromA);
+  const onA = await replicate(a, fromB);
+  assert.deepEqual(texts(onA), ['from-a', 'from-b']);
+  assert.deepEqual(texts(onB), ['from-a', 'from-b']);
+  assert.deepEqual(contextOf(onA), contextOf(onB));
+  const puts = a.engine.stats().puts;
+  assert.deepEqual(await replicate(a, fromB), onA);
+  assert.deepEqual(await replicate(a, onB), onA);
+  assert.equal(a.engine.stats().puts, puts, 'an idempotent replay writes nothing');
+  // A write with the merged context, replicated, replaces both on the other replica.
+  const resolved = await put(a, 'resolved', onA);
+  assert.deepEqual(texts(await replicate(b, resolved)), ['resolved']);
+});
+
+test('put-replicate refuses a malformed object with kv_corrupt_object', async () => {
+  const h = harness();
+  const bad = { ...KEY, clock: { entries: [{ actor: '', counter: 0, values: [] }] } } as unknown as RObject;
+  assert.equal(expectKind(await h.run({ kind: 'put-replicate', props: MULT, object: bad }), 'error').code, 'kv_corrupt_object');
+  assert.equal(await get(h), undefined);
+});
+
+test('put-replicate replaces corrupt stored bytes (repair)', async () => {
+  const src = harness({ node: 'n2' });
+  const obj = await put(src, 'good', undefined);
+  const h = harness();
+  await h.engine.partition(0).put(KEY, new Uint8Array([9, 9, 9]), []);
+  await replicate(h, obj);
+  assert.deepEqual(await get(h), obj);
+});
+
+test('index entries follow the live siblings and vanish after delete + reap', async () => {
+  const h = harness();
+  const store = h.engine.partition(0);
+  const first = await put(h, 'one', undefined, MULT, { indexes: [['color_bin', 'red']] });
+  await put(h, 'two', undefined, MULT, { indexes: [['color_bin', 'blue'], ['color_bin', 'red']] });
+  assert.deepEqual(await indexTerms(store, 'color_bin', ''), ['blue:k', 'red:k']);
+  const both = (await get(h))!;
+  const replaced = await put(h, 'three', both, MULT, { indexes: [['color_bin', 'green']] });
+  assert.deepEqual(await indexTerms(store, 'color_bin', ''), ['green:k']);
+  assert.notDeepEqual(contextOf(first), contextOf(replaced));
+  const deleted = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(replaced) }), 'stored').object;
+  assert.deepEqual(texts(deleted), []);
+  assert.deepEqual(await indexTerms(store, 'color_bin', ''), [], 'a tombstone has no index entries');
+  assert.deepEqual(expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(deleted) }), 'reaped'), { kind: 'reaped' });
+  assert.equal(await get(h), undefined);
+  assert.equal(await store.isEmpty(), true);
+});
+
+test('delete-coordinate writes a tombstone that get still returns; reap removes it', async () => {
+  const h = harness();
+  const obj = await put(h, 'one', undefined);
+  const tomb = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored').object;
+  const got = (await get(h))!;
+  assert.deepEqual(got, tomb);
+  assert.deepEqual(texts(got, (d) => d), ['']);
+  expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb) }), 'reaped');
+  assert.equal(await get(h), undefined);
+  expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb) }), 'reaped');
+});
+
+test('reap keeps the key when a write raced the delete, or when it is live', async () => {
+  const h = harness();
+  const obj = await put(h, 'one', undefined);
+  const tomb = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored').object;
+  // A concurrent write replicated from elsewhere lands after the delete.
+  const other = harness({ node: 'n2' });
+  await replicate(h, await put(other, 'raced', undefined));
+  assert.deepEqual(expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb) }), 'kept'), { kind: 'kept', reason: 'live' });
+  assert.deepEqual(texts((await get(h))!), ['raced']);
+  // A second delete covering everything, then a stale reap context.
+  const now = (await get(h))!;
+  const tomb2 = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(now) }), 'stored').object;
+  assert.deepEqual(expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb) }), 'kept'), { kind: 'kept', reason: 'context_changed' });
+  expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb2) }), 'reaped');
+});
