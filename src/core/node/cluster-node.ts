@@ -7,7 +7,7 @@
 import { pack, unpack } from 'msgpackr';
 import { TICK_INTERVAL_MS } from '../constants.js';
 import { isSwimMessage, NodeWatcher, SwimDetector, type DetectorOutput, type SwimConfig } from '../detector/index.js';
-import type { Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
+import type { Channel, Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
 import { assert, InvalidArgumentError, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
 import { isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
 import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
@@ -15,6 +15,7 @@ import { renderAdminReply } from './admin-render.js';
 import { JoinClient, isJoinMessage, type JoinMessage } from './join-client.js';
 
 const RING_META_KEY = 'ring';
+const RESERVED_PREFIXES: ReadonlySet<string> = new Set(['swim', 'ring', 'node', 'admin']);
 
 export interface ClusterNodeOptions {
   env: Env;
@@ -34,6 +35,11 @@ export interface ClusterNodeOptions {
   resolveAddress?: (address: NodeAddress) => Promise<NodeName>;
 }
 
+/** A service built on the cluster core (e.g. the KV store) receiving its own messages. */
+export interface ClusterService {
+  receive(from: NodeName, msg: WireMessage): void;
+}
+
 export class ClusterNode {
   readonly name: NodeName;
   readonly watcher = new NodeWatcher();
@@ -45,6 +51,7 @@ export class ClusterNode {
   private tickTimer: TimerId | undefined;
   private running = false;
   private leftListeners: (() => void)[] = [];
+  private readonly services = new Map<string, ClusterService>();
   private hasLeft = false;
 
   constructor(opts: ClusterNodeOptions) {
@@ -98,6 +105,22 @@ export class ClusterNode {
 
   ring(): RingState {
     return this.membership.ring();
+  }
+
+  /**
+   * Route every message whose type starts with `${prefix}.` to `service`
+   * (riak_core's service registration). Core prefixes are reserved.
+   */
+  registerService(prefix: string, service: ClusterService): void {
+    assert(/^[a-z][a-z0-9-]*$/.test(prefix), `service prefix ${prefix} is a lowercase word`);
+    assert(!RESERVED_PREFIXES.has(prefix), `service prefix ${prefix} is reserved by the core`);
+    assert(!this.services.has(prefix), `service prefix ${prefix} registered once`);
+    this.services.set(prefix, service);
+  }
+
+  /** Other nodes this node's failure detector considers up, plus itself. */
+  upNodes(): Set<NodeName> {
+    return this.watcher.upNodes(this.name);
   }
 
   /** Called once when this node has left the cluster (exiting or removed). */
@@ -187,7 +210,9 @@ export class ClusterNode {
     } else if (isJoinMessage(msg)) {
       this.join.receive(from, msg as JoinMessage, this.membership);
     } else {
-      this.env.log.warn({ from, type: msg.type }, 'dropping message of unknown type');
+      const service = this.services.get(msg.type.slice(0, Math.max(0, msg.type.indexOf('.'))));
+      if (service) service.receive(from, msg);
+      else this.env.log.warn({ from, type: msg.type }, 'dropping message of unknown type');
     }
   }
 
@@ -224,13 +249,23 @@ export class ClusterNode {
     this.applyDetector(this.detector.setMembers(names, this.env.nowMs()));
   }
 
-  private send(to: NodeName, msg: WireMessage): void {
+  /**
+   * Send a message to a peer, for the core and for registered services.
+   * Returns false when it could not be queued (a full queue or an unknown
+   * peer): callers treat that like a lost message, which every protocol here
+   * tolerates.
+   */
+  send(to: NodeName, msg: WireMessage, channel: Channel = 'control'): boolean {
     try {
-      this.env.net.send(to, msg);
+      this.env.net.send(to, msg, channel);
+      return true;
     } catch (err) {
-      // A full queue or a peer we no longer know: the protocols tolerate loss.
-      if (err instanceof OverloadError || err instanceof UnknownPeerError) this.env.log.debug({ to, type: msg.type, err: err.message }, 'message not sent');
-      else throw err;
+      if (err instanceof OverloadError || err instanceof UnknownPeerError) {
+        this.env.log.debug({ to, type: msg.type, err: err.message }, 'message not sent');
+        return false;
+      }
+      throw err;
     }
   }
+
 }

@@ -140,3 +140,18 @@ describe('a dead claimant', () => {
     assert.equal(cluster.node('n1').ring().ownership.claimant, 'n1');
   });
 });
+
+describe('service registration', () => {
+  it('routes messages of a registered prefix to the service and refuses core prefixes', async () => {
+    const cluster = await formCluster(2);
+    const seen: string[] = [];
+    cluster.node('n2').registerService('echo', { receive: (from, msg) => seen.push(`${from}:${msg.type}`) });
+    assert.throws(() => cluster.node('n2').registerService('ring', { receive: () => undefined }), /reserved/);
+    assert.throws(() => cluster.node('n2').registerService('echo', { receive: () => undefined }), /once/);
+    assert.equal(cluster.node('n1').send('n2', { type: 'echo.hello' }), true);
+    assert.equal(cluster.node('n1').send('nobody', { type: 'echo.hello' }), false);
+    cluster.sim.runFor(50);
+    assert.deepEqual(seen, ['n1:echo.hello']);
+    assert.deepEqual([...cluster.node('n2').upNodes()].sort(), ['n1', 'n2']);
+  });
+});
