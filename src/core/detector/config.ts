@@ -23,7 +23,6 @@
 // member if any, k ping-reqs per failed probe; <= 16 updates ride on each.
 // A node whose own links are bad (Lifeguard health > 0) probes more slowly,
 // up to (1 + localHealthMax) times; healthy nodes are unaffected.
-import type { Random } from '../env.js';
 import {
   SWIM_DIRECT_EVIDENCE_GRACE_MS,
   SWIM_INDIRECT_PROBES,
@@ -102,14 +101,3 @@ export function retransmitLimit(config: SwimConfig, memberCount: number): number
   return config.retransmitMult * Math.max(1, Math.ceil(Math.log10(memberCount + 1)));
 }
 
-/** Fisher-Yates with the injected Random. */
-export function shuffled<T>(items: readonly T[], random: Random): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    const tmp = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = tmp;
-  }
-  return out;
-}

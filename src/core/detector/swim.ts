@@ -6,7 +6,8 @@
 // went down or came back up. The host sends, and calls `tick` every ~100 ms.
 import type { NodeName, Random } from '../env.js';
 import { assert } from '../errors.js';
-import { resolveConfig, retransmitLimit, shuffled, suspicionTimeoutMs, type SwimConfig } from './config.js';
+import { resolveConfig, retransmitLimit, suspicionTimeoutMs, type SwimConfig } from './config.js';
+import { shuffle } from '../random.js';
 import { isSwimMessage, type Liveness, type SwimMessage, type SwimUpdate } from './messages.js';
 import { Prober } from './prober.js';
 import { UpdateQueue } from './updates.js';
@@ -156,7 +157,7 @@ export class SwimDetector {
     this.health = Math.max(0, Math.min(this.config.localHealthMax, this.health + delta));
   }
   /** @internal */ shuffle<T>(items: readonly T[]): T[] {
-    return shuffled(items, this.random);
+    return shuffle(this.random, items);
   }
 
   /** @internal Our own probe of `node` failed: suspect it (or confirm our suspicion). */

@@ -163,19 +163,5 @@ export function logNormal(random: Random, median: number, sigma: number): number
   return median * Math.exp(sigma * normal);
 }
 
-export function pick<T>(random: Random, items: readonly T[]): T {
-  assert(items.length > 0, 'pick: non-empty');
-  return items[random.int(items.length)] as T;
-}
-
-/** A shuffled copy (Fisher-Yates). */
-export function shuffle<T>(random: Random, items: readonly T[]): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    const tmp = out[i] as T;
-    out[i] = out[j] as T;
-    out[j] = tmp;
-  }
-  return out;
-}
+import { pick, shuffle } from '../random.js';
+export { pick, shuffle } from '../random.js';
