@@ -49,6 +49,9 @@ export const SWIM_RELAYS_MAX = 64; // option: relaysMax (ping-req relays in flig
 export const GOSSIP_INTERVAL_MS = 500; // option: gossipIntervalMs
 export const GOSSIP_FANOUT = 1; // peers per gossip round (plus a push on every ring change)
 
+// --- cluster metadata ---
+export const METADATA_GOSSIP_INTERVAL_MS = 1_000; // option: metadataGossipIntervalMs; a digest to one random member this often
+
 // --- node host ---
 export const JOIN_TIMEOUT_MS = 10_000; // a join request unanswered this long fails the admin command
 export const JOIN_RESEND_INTERVAL_MS = 1_000; // join requests are resent (idempotently) this often until answered

@@ -17,3 +17,4 @@ export {
   selectPrefixes,
 } from './store.js';
 export * from './types.js';
+export { MetadataService, type MetadataMessage } from './service.js';

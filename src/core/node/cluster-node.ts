@@ -43,7 +43,7 @@ export interface ClusterService {
 export class ClusterNode {
   readonly name: NodeName;
   readonly watcher = new NodeWatcher();
-  private readonly env: Env;
+  readonly env: Env;
   private readonly opts: ClusterNodeOptions;
   private readonly membership: MembershipCore;
   private readonly detector: SwimDetector;
@@ -255,7 +255,7 @@ export class ClusterNode {
    * peer): callers treat that like a lost message, which every protocol here
    * tolerates.
    */
-  send(to: NodeName, msg: WireMessage, channel: Channel = 'control'): boolean {
+  send<M extends WireMessage>(to: NodeName, msg: M, channel: Channel = 'control'): boolean {
     try {
       this.env.net.send(to, msg, channel);
       return true;
