@@ -10,7 +10,7 @@ import { assert } from '../errors.js';
 import { presentMembers } from '../membership/index.js';
 import type { ClusterNode } from '../node/cluster-node.js';
 import { pick } from '../random.js';
-import { emptyMetadata, get, list, mergeMetadata, metadataDigest, put, remove } from './store.js';
+import { compareEntries, emptyMetadata, get, getEntry, list, mergeMetadata, metadataDigest, put, remove } from './store.js';
 import type { MetadataState } from './types.js';
 
 const META_KEY = 'metadata';
@@ -31,6 +31,9 @@ export class MetadataService {
   private digest: string;
   private timer: TimerId | undefined;
   private readonly listeners = new Set<(state: MetadataState) => void>();
+  /** What each peer last showed us: its digest, and its whole state when it sent one. */
+  private readonly peerDigests = new Map<NodeName, string>();
+  private readonly peerStates = new Map<NodeName, MetadataState>();
 
   constructor(opts: { cluster: ClusterNode; gossipIntervalMs?: number }) {
     this.cluster = opts.cluster;
@@ -91,9 +94,12 @@ export class MetadataService {
       return;
     }
     if (msg.type === 'meta.digest') {
+      this.peerDigests.set(from, msg.digest);
       if (msg.digest !== this.digest) this.cluster.send(from, { type: 'meta.state', state: this.state });
       return;
     }
+    this.peerStates.set(from, msg.state);
+    this.peerDigests.set(from, metadataDigest(msg.state));
     let merged: MetadataState;
     try {
       merged = mergeMetadata(this.state, msg.state);
@@ -102,7 +108,28 @@ export class MetadataService {
       return;
     }
     this.adopt(merged);
+    // Push-pull: show the sender what it lacks, or acknowledge with our digest so it knows we have it all.
     if (metadataDigest(msg.state) !== this.digest) this.cluster.send(from, { type: 'meta.state', state: this.state });
+    else this.cluster.send(from, { type: 'meta.digest', digest: this.digest });
+  }
+
+  /**
+   * Whether `peer` is known to hold our version (or a later one) of an entry:
+   * its last digest equals ours, or the last state it sent has that entry at
+   * least as new. Used to decide that every node knows a bucket type.
+   */
+  peerKnows(peer: NodeName, prefix: string, key: string): boolean {
+    const ours = getEntry(this.state, prefix, key);
+    if (ours === undefined) return false;
+    if (this.peerDigests.get(peer) === this.digest) return true;
+    const theirs = this.peerStates.get(peer);
+    const entry = theirs ? getEntry(theirs, prefix, key) : undefined;
+    return entry !== undefined && compareEntries(entry, ours) >= 0;
+  }
+
+  /** Members (other than this node) not yet known to hold our version of the entry. */
+  membersMissing(prefix: string, key: string): NodeName[] {
+    return this.peers().filter((peer) => !this.peerKnows(peer, prefix, key));
   }
 
   /** Take `next` as our state: persist before anyone can learn of it, then notify. */

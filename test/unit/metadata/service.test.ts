@@ -78,3 +78,16 @@ describe('MetadataService', () => {
     assert.equal(metadataDigest(services.get('n2')!.current()), before);
   });
 });
+
+describe('MetadataService peer knowledge', () => {
+  it('learns which members hold an entry, so a type can be activated only once every node has it', async () => {
+    const { cluster, services } = await cluster3(5);
+    cluster.sim.partition([['n1', 'n2'], ['n3']]);
+    services.get('n1')!.put('bucket_types', 't', { status: 'created' });
+    cluster.sim.runFor(500);
+    assert.deepEqual(services.get('n1')!.membersMissing('bucket_types', 't'), ['n3']);
+    cluster.sim.heal();
+    assert.ok(cluster.runUntil(() => services.get('n1')!.membersMissing('bucket_types', 't').length === 0, 10_000));
+    assert.equal(services.get('n1')!.peerKnows('n2', 'bucket_types', 'absent'), false);
+  });
+});

@@ -1,0 +1,1 @@
+export { BucketTypeAdmin, isBucketTypeRequest, type BucketTypeRequest } from './bucket-types.js';
