@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
+import { MetadataService } from './core/metadata/index.js';
+import { BucketTypeAdmin, isBucketTypeRequest } from './kv/admin/index.js';
 import { rpcRequest, TcpTransport } from './core/transport/index.js';
 import type { AdminReply } from './core/node/admin-messages.js';
 import { RondoError } from './core/errors.js';
@@ -13,6 +15,7 @@ import { parseAddress, type NodeConfig } from './cli/config.js';
 export interface RunningNode {
   readonly config: NodeConfig;
   readonly cluster: ClusterNode;
+  readonly metadata: MetadataService;
   readonly transport: TcpTransport;
   /** Where the transport really listens (port 0 resolved). */
   readonly address: string;
@@ -56,19 +59,24 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       return name;
     },
   });
-  transport.onRequest(async (req: WireMessage) => cluster.handleAdmin(req));
+  const metadata = new MetadataService({ cluster });
+  const bucketTypes = new BucketTypeAdmin(metadata);
+  transport.onRequest(async (req: WireMessage) => (isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req)));
   cluster.start();
+  metadata.start();
   log.info({ address, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
 
   let stopped = false;
   return {
     config,
     cluster,
+    metadata,
     transport,
     address,
     async stop() {
       if (stopped) return;
       stopped = true;
+      metadata.stop();
       cluster.stop();
       env.clearAllTimers();
       await transport.stop();

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RondoError } from '../core/errors.js';
 import type { AdminRequest } from '../core/node/admin-messages.js';
+import type { BucketTypeRequest } from '../kv/admin/index.js';
 import { startNode } from '../node.js';
 import { adminCall, adminCallOnClaimant, type AdminTarget } from './admin.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ConfigSource } from './config.js';
@@ -80,7 +81,7 @@ function adminTarget(): AdminTarget {
   return { address, clusterSecret: secret };
 }
 
-async function runAdmin(req: AdminRequest, opts: { onClaimant?: boolean } = {}): Promise<void> {
+async function runAdmin(req: AdminRequest | BucketTypeRequest, opts: { onClaimant?: boolean } = {}): Promise<void> {
   const target = adminTarget();
   const { reply, via } = opts.onClaimant ? await adminCallOnClaimant(target, req) : { reply: await adminCall(target, req), via: undefined };
   if (admin.opts<{ json?: boolean }>().json) {
@@ -99,6 +100,12 @@ cluster.command('force-remove <node>').description('stage removing a dead node w
 cluster.command('plan').description('show staged changes and the resulting ownership and transfers').action(() => runAdmin({ type: 'admin.plan' }, { onClaimant: true }));
 cluster.command('commit').description('apply the staged changes').action(() => runAdmin({ type: 'admin.commit' }, { onClaimant: true }));
 cluster.command('clear').description('drop all staged changes').action(() => runAdmin({ type: 'admin.clear' }));
+const bucketType = admin.command('bucket-type').description('create and manage bucket types (like riak-admin bucket-type)');
+bucketType.command('create <name> [props]').description(`create an inactive type; props as '{"props":{...}}'`).action((name: string, props?: string) => runAdmin({ type: 'bucket-type.create', name, props: props ?? '' }));
+bucketType.command('activate <name>').description('activate a type once every node has it').action((name: string) => runAdmin({ type: 'bucket-type.activate', name }));
+bucketType.command('update <name> <props>').description('change properties of an active type').action((name: string, props: string) => runAdmin({ type: 'bucket-type.update', name, props }));
+bucketType.command('status <name>').description('whether a type is active, and its properties').action((name: string) => runAdmin({ type: 'bucket-type.status', name }));
+bucketType.command('list').description('every type and whether it is active').action(() => runAdmin({ type: 'bucket-type.list' }));
 admin.command('down <node>').description('mark an unreachable member down so the claimant role can move on (like riak-admin down)').action((node: string) => runAdmin({ type: 'admin.down', node }));
 admin.command('member-status').description('members, their status, liveness and ring ownership').action(() => runAdmin({ type: 'admin.member-status' }));
 admin.command('ring-status').description('claimant, ring epoch, pending ownership transfers, unreachable nodes').action(() => runAdmin({ type: 'admin.ring-status' }));

@@ -94,6 +94,20 @@ describe('a 3-node cluster of real processes', { timeout: 120_000 }, () => {
     assert.ok(upMs >= 0 && upMs <= UP_BOUND_MS, `seen up after ${upMs} ms`);
   });
 
+  it('creates and activates a bucket type through the CLI; every node lists it', async () => {
+    const admin = (address: string, ...args: string[]) => runCli(['admin', '--node', address, '--cluster-secret', SECRET, ...args]);
+    const created = admin(addresses[0] as string, 'bucket-type', 'create', 'maps', '{"props":{"datatype":"map"}}');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /maps created/);
+    const activatedMs = await waitFor(async () => admin(addresses[0] as string, 'bucket-type', 'activate', 'maps').code === 0, 20_000, 200);
+    assert.ok(activatedMs >= 0, 'maps never became activatable');
+    const listedMs = await waitFor(async () => admin(addresses[2] as string, 'bucket-type', 'list').stdout.includes('maps (active)'), 20_000, 200);
+    assert.ok(listedMs >= 0, 'n3 does not list maps as active');
+    const bad = admin(addresses[1] as string, 'bucket-type', 'create', 'broken', '{"props":{"n_val":"three"}}');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /n_val/);
+  });
+
   it('refuses an admin request with the wrong secret, with a clear error', () => {
     const result = runCli(['admin', '--node', addresses[0] as string, '--cluster-secret', 'not-the-secret', 'member-status']);
     assert.notEqual(result.code, 0);
