@@ -1,0 +1,19 @@
+// Limits and defaults of the KV coordinators and the KV service. Each is named
+// for what it bounds, carries its unit, and names the option that overrides it.
+import { assert } from '../../core/errors.js';
+
+/** A get/put/delete answers (success or a typed error) within this. */
+export const COORD_TIMEOUT_MS_DEFAULT = 10_000; // option: the request's timeoutMs
+/** Requests this node has sent to peers' vnodes and awaits replies for; beyond it a request fails with OverloadError. */
+export const PENDING_VNODE_REQUESTS_MAX = 10_000; // option: KvServiceOptions.pendingRequestsMax
+/** Riak's delete_mode: delay before a fully replicated tombstone is reaped. */
+export const DELETE_REAP_DELAY_MS_DEFAULT = 3_000; // option: KvServiceOptions.reapDelayMs
+/** Fire-and-forget requests (read repair, reap) give up after this. */
+export const BACKGROUND_REQUEST_TIMEOUT_MS = 10_000; // no option
+/** Riak's default n_val. */
+export const N_VAL_DEFAULT = 3; // option: KvServiceOptions.nVal, or the request's props.nVal
+/** Longest request id accepted from a peer. */
+export const REQUEST_ID_CHARS_MAX = 128; // no option
+
+assert(DELETE_REAP_DELAY_MS_DEFAULT < COORD_TIMEOUT_MS_DEFAULT, 'a reap is scheduled after the delete answered, not raced with its timeout');
+assert(PENDING_VNODE_REQUESTS_MAX > 0, 'the pending table holds at least one request');

@@ -1,0 +1,154 @@
+// The put coordinator (riak_kv_put_fsm). The coordinating vnode (this node's
+// own entry of the preference list when it has one, else the first entry)
+// runs the put: it issues the dot and writes. Its stored object is then
+// replicated (put-replicate) to the other entries, fallbacks included (sloppy
+// quorum; returning their hints to the primaries is handoff's job). PutCore
+// counts: the coordinator's stored reply counts as its w and dw. The answer
+// comes once W, PW and DW are met or can no longer be; the coordinator keeps
+// collecting until every replica answered or the timer fired.
+// The coordinating vnode may be on another node: rather than forwarding the
+// whole put there (Riak), this node sends it the put-coordinate command and
+// replicates the object it returns. Same causality, one fewer message hop to
+// write the code for; it costs one extra round trip when this node is not in
+// the preference list.
+import { errorOf } from '../vnode/index.js';
+import type { DeleteCoordinateCommand, PutCoordinateCommand } from '../vnode/index.js';
+import { contextOf, resolve } from '../object/index.js';
+import type { Content, ObjectProps, ObjectWarning, RObject, VersionVector } from '../object/index.js';
+import { CoordinatorTimeoutError } from './errors.js';
+import { targetId, type Answer, type Fsm, type FsmOutput, type FsmSend, type VnodeOutcome, type VnodeTarget } from './fsm.js';
+import { mergeAll } from './get-fsm.js';
+import { PutCore, type PutResult } from './quorum/index.js';
+
+export interface PutAnswer {
+  /** The merge of what the replicas that answered stored. */
+  object: RObject;
+  context: VersionVector;
+  /** What a reader sees now (resolve): the return_body. */
+  siblings: Content[];
+  warnings: ObjectWarning[];
+}
+
+export interface PutFsmOptions {
+  targets: readonly VnodeTarget[];
+  /** Index of the coordinating vnode in targets. */
+  coordinator: number;
+  command: PutCoordinateCommand | DeleteCoordinateCommand;
+  props: ObjectProps;
+  w: number;
+  pw: number;
+  dw: number;
+  returnBody: boolean;
+  timeoutMs: number;
+  what: string;
+}
+
+export class PutFsm implements Fsm<PutAnswer> {
+  readonly targets: readonly VnodeTarget[];
+  private readonly o: PutFsmOptions;
+  private readonly core: PutCore<RObject>;
+  /** What each replica stored, by target index. */
+  private readonly storedObjects: (RObject | undefined)[];
+  private readonly replied = new Set<number>();
+  private warnings: ObjectWarning[] = [];
+  private coordinatorError: Answer<PutAnswer> | undefined;
+  private answered = false;
+  private finished = false;
+
+  constructor(options: PutFsmOptions) {
+    if (options.coordinator < 0 || options.coordinator >= options.targets.length) throw new Error('assertion failed: the coordinator is a target');
+    this.o = options;
+    this.targets = options.targets;
+    this.storedObjects = options.targets.map(() => undefined);
+    this.core = new PutCore<RObject>({
+      n: options.targets.length,
+      w: options.w,
+      pw: options.pw,
+      dw: options.dw,
+      primaries: options.targets.filter((t) => t.primary).length,
+      returnBody: options.returnBody,
+    });
+  }
+
+  /** Objects stored per target (undefined: no stored reply); complete once the fsm is done. */
+  stored(): readonly (RObject | undefined)[] {
+    return this.storedObjects;
+  }
+
+  isFinished(): boolean {
+    return this.finished;
+  }
+
+  start(): FsmOutput<PutAnswer> {
+    // PW above the primaries up: refuse before anything is written.
+    if (this.core.enough()) return this.step([], true);
+    return { send: [{ index: this.o.coordinator, command: this.o.command }], done: false };
+  }
+
+  result(index: number, outcome: VnodeOutcome): FsmOutput<PutAnswer> {
+    const target = this.targets[index];
+    if (target === undefined || this.replied.has(index)) return { send: [], done: false };
+    this.replied.add(index);
+    const local = index === this.o.coordinator;
+    const from = { id: targetId(target), primary: target.primary, ...(local ? { local: true } : {}) };
+    const result = toPutResult(outcome);
+    this.core.addResult(from, result);
+    if (result.type === 'dw' && result.value !== undefined) this.storedObjects[index] = result.value;
+    if (!local) return this.step([]);
+    if (result.type === 'fail') {
+      // The coordinating vnode's own refusal (precondition, limits, corrupt object) is the answer, with its code.
+      const error = outcome.kind === 'reply' ? errorOf(outcome.reply) : undefined;
+      if (error !== undefined) this.coordinatorError = { ok: false, error };
+      return this.step([], true);
+    }
+    if (outcome.kind === 'reply' && outcome.reply.kind === 'stored') this.warnings = outcome.reply.warnings;
+    const object = result.type === 'dw' ? result.value : undefined;
+    const send: FsmSend[] = [];
+    if (object !== undefined) {
+      this.targets.forEach((_, i) => {
+        if (i !== this.o.coordinator) send.push({ index: i, command: { kind: 'put-replicate', props: this.o.props, object } });
+      });
+    }
+    return this.step(send);
+  }
+
+  timeout(): FsmOutput<PutAnswer> {
+    this.core.timeout();
+    return this.step([], true);
+  }
+
+  private step(send: FsmSend[], done = false): FsmOutput<PutAnswer> {
+    const out: FsmOutput<PutAnswer> = { send, done };
+    if (!this.answered && (this.coordinatorError !== undefined || this.core.enough())) {
+      this.answered = true;
+      out.answer = this.coordinatorError ?? this.answer();
+    }
+    if (this.replied.size === this.targets.length) out.done = true;
+    if (out.done) this.finished = true;
+    return out;
+  }
+
+  private answer(): Answer<PutAnswer> {
+    const response = this.core.response();
+    if (response.kind === 'error') {
+      const error = 'timedOut' in response.error && response.error.timedOut ? new CoordinatorTimeoutError(this.o.what, this.o.timeoutMs, response.error) : response.error;
+      return { ok: false, error };
+    }
+    const stored = this.storedObjects.filter((o): o is RObject => o !== undefined);
+    const object = mergeAll(stored, this.o.props);
+    return { ok: true, value: { object, context: contextOf(object), siblings: resolve(object, this.o.props), warnings: this.warnings } };
+  }
+}
+
+function toPutResult(outcome: VnodeOutcome): PutResult<RObject> {
+  if (outcome.kind === 'failed') return { type: 'fail', reason: outcome.reason };
+  const reply = outcome.reply;
+  switch (reply.kind) {
+    case 'stored':
+      return { type: 'dw', value: reply.object };
+    case 'error':
+      return { type: 'fail', reason: reply.code };
+    default:
+      return { type: 'fail', reason: `unexpected reply ${reply.kind}` };
+  }
+}

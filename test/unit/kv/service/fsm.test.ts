@@ -1,0 +1,60 @@
+// The coordinators as pure state machines, fed replies by hand.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { reapableContext } from '../../../../src/kv/coord/delete-fsm.js';
+import { GetFsm } from '../../../../src/kv/coord/get-fsm.js';
+import { PutFsm } from '../../../../src/kv/coord/put-fsm.js';
+import { HybridClock, applyPut, makeContent, makeTombstone, type RObject } from '../../../../src/kv/object/index.js';
+import { REF } from './harness.js';
+
+const PROPS = { allowMult: false, lastWriteWins: false };
+const TARGETS = [
+  { node: 'n1', partition: 1, primary: true },
+  { node: 'n2', partition: 2, primary: true },
+  { node: 'n3', partition: 3, primary: false },
+];
+
+function object(value: string, base?: RObject, deleted = false): RObject {
+  const clock = new HybridClock();
+  const lastModified = clock.now(1_700_000_000_000);
+  const content = deleted ? makeTombstone(lastModified, 'vtagd') : makeContent({ value: new TextEncoder().encode(value), lastModified, vtag: `vtag${value}` });
+  return applyPut(base, { ...REF, context: [], content }, 'n1/1/0', PROPS).object;
+}
+
+describe('coordinator state machines', () => {
+  it('get: answers after R, then read repairs the notfound and stale replicas once all replied', () => {
+    const fsm = new GetFsm({ ref: REF, targets: TARGETS, r: 2, pr: 0, notfoundOk: true, basicQuorum: false, props: PROPS, timeoutMs: 1_000, what: 'get' });
+    assert.equal(fsm.start().send.length, 3);
+    const old = object('old');
+    const fresh = object('new', old);
+    let out = fsm.result(0, { kind: 'reply', reply: { kind: 'object', object: fresh } });
+    assert.equal(out.answer, undefined);
+    out = fsm.result(1, { kind: 'reply', reply: { kind: 'object', object: old } });
+    assert.equal(out.answer?.ok, true);
+    assert.equal(out.done, false);
+    out = fsm.result(2, { kind: 'reply', reply: { kind: 'notfound' } });
+    assert.equal(out.done, true);
+    assert.deepEqual(out.send.map((s) => [s.index, s.command.kind]), [[1, 'put-replicate'], [2, 'put-replicate']]);
+  });
+
+  it('put: PW above the primaries up is refused before anything is sent', () => {
+    const fsm = new PutFsm({
+      targets: TARGETS, coordinator: 0, props: PROPS, w: 2, pw: 3, dw: 2, returnBody: false, timeoutMs: 1_000, what: 'put',
+      command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+    });
+    const out = fsm.start();
+    assert.deepEqual(out.send, []);
+    assert.equal(out.done, true);
+    assert.ok(out.answer !== undefined && !out.answer.ok);
+    assert.match(out.answer.error.message, /^PW=3 not met: only 2 primaries up/);
+  });
+
+  it('delete: a tombstone is reapable only when all n primaries stored the same one', () => {
+    const tomb = object('', object('v'), true);
+    const primaries = TARGETS.map((t) => ({ ...t, primary: true }));
+    assert.ok(reapableContext(primaries, [tomb, tomb, tomb], 3));
+    assert.equal(reapableContext(TARGETS, [tomb, tomb, tomb], 3), undefined, 'a fallback holds one copy');
+    assert.equal(reapableContext(primaries, [tomb, tomb, undefined], 3), undefined, 'one replica did not store');
+    assert.equal(reapableContext(primaries, [tomb, tomb, object('v')], 3), undefined, 'one replica holds a live value');
+  });
+});

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { WireMessage } from '../../../../src/core/env.js';
+import { isKvMessage, parseKvMessage } from '../../../../src/kv/coord/messages.js';
+import { decode, formKvCluster, REF, text } from './harness.js';
+
+const MALFORMED: WireMessage[] = [
+  { type: 'kv.vnode-request' },
+  { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'get', ...REF } } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 'x', partition: -1, command: { kind: 'get', ...REF } } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 'x', partition: 0, command: { kind: 'drop-table' } } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 'x', partition: 0, command: { kind: 'get', bucket: 'b' } } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 'x', partition: 0, command: { kind: 'put-replicate', props: {}, object: 'nope' } } as WireMessage,
+  { type: 'kv.vnode-reply', reqId: 'x', reply: null } as WireMessage,
+  { type: 'kv.vnode-reply', reqId: 'x', reply: { kind: 'object', object: { bucketType: 1 } } } as WireMessage,
+  { type: 'kv.vnode-reply', reqId: 'x', reply: { kind: 'error' } } as WireMessage,
+  { type: 'kv.surprise', reqId: 'x' } as WireMessage,
+];
+
+describe('KvService: messages', () => {
+  it('parseKvMessage refuses malformed messages with a reason and accepts well-formed ones', () => {
+    for (const msg of MALFORMED) {
+      assert.equal(typeof parseKvMessage(msg), 'string', JSON.stringify(msg));
+      assert.equal(isKvMessage(msg), false);
+    }
+    assert.ok(isKvMessage({ type: 'kv.vnode-request', reqId: 'n1:0:1', partition: 3, command: { kind: 'get', ...REF } } as WireMessage));
+    assert.ok(isKvMessage({ type: 'kv.vnode-reply', reqId: 'n1:0:1', reply: { kind: 'notfound' } } as WireMessage));
+  });
+
+  it('a malformed kv message is dropped without a crash, and the service keeps working', async () => {
+    const c = await formKvCluster(3, { seed: 31 });
+    const env = c.envs.get('n1')!;
+    for (const msg of MALFORMED) env.net.send('n2', msg);
+    // A well-formed request for a partition outside the ring is answered with an error, not a crash.
+    env.net.send('n2', { type: 'kv.vnode-request', reqId: 'n1:x:1', partition: 9_999, command: { kind: 'get', ...REF } } as WireMessage);
+    await c.advance(500);
+    await c.drive(c.kv('n2').put(REF, { content: text('still here') }, { w: 3 }));
+    const got = await c.drive(c.kv('n1').get(REF, { r: 3 }));
+    assert.ok(got.found);
+    assert.equal(decode(got.siblings[0]!.value), 'still here');
+  });
+
+  it('the vnode epoch is bumped at every service start', async () => {
+    const c = await formKvCluster(3, { seed: 32 });
+    const before = c.kv('n3').vnodeEpoch;
+    c.crash('n3');
+    c.restart('n3');
+    assert.equal(c.kv('n3').vnodeEpoch, before + 1);
+  });
+});
