@@ -7,6 +7,10 @@ import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
 import { BucketTypeAdmin, isBucketTypeRequest } from './kv/admin/index.js';
+import { openLmdbEngine } from './kv/backend/index.js';
+import { KvService } from './kv/service.js';
+import { HttpApi } from './api/http/server.js';
+import { presentMembers } from './core/membership/index.js';
 import { rpcRequest, TcpTransport } from './core/transport/index.js';
 import type { AdminReply } from './core/node/admin-messages.js';
 import { RondoError } from './core/errors.js';
@@ -16,6 +20,9 @@ export interface RunningNode {
   readonly config: NodeConfig;
   readonly cluster: ClusterNode;
   readonly metadata: MetadataService;
+  readonly kv: KvService;
+  /** Where the HTTP API really listens, when it is enabled. */
+  readonly httpAddress: string | undefined;
   readonly transport: TcpTransport;
   /** Where the transport really listens (port 0 resolved). */
   readonly address: string;
@@ -60,28 +67,57 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     },
   });
   const metadata = new MetadataService({ cluster });
+  const engine = openLmdbEngine({ path: join(config.dataDir, 'kv') });
+  const kv = new KvService({ cluster, env, engine });
   const bucketTypes = new BucketTypeAdmin(metadata);
   transport.onRequest(async (req: WireMessage) => (isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req)));
   cluster.start();
   metadata.start();
-  log.info({ address, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
+  let http: HttpApi | undefined;
+  let httpAddress: string | undefined;
+  if (config.httpListen !== undefined) {
+    const where = parseAddress(config.httpListen);
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, stats: () => nodeStats(config, cluster, engine.name) });
+    const boundHttp = await http.start();
+    httpAddress = `${boundHttp.host}:${boundHttp.port}`;
+  }
+  log.info({ address, httpAddress, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
 
   let stopped = false;
   return {
     config,
     cluster,
     metadata,
+    kv,
+    httpAddress,
     transport,
     address,
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (http) await http.stop();
+      await kv.stop();
       metadata.stop();
       cluster.stop();
       env.clearAllTimers();
       await transport.stop();
+      await engine.close();
       log.info({}, 'node stopped');
       log.flush();
     },
+  };
+}
+
+/** A basic /stats body in Riak's shape (a flat JSON object of named values). */
+function nodeStats(config: NodeConfig, cluster: ClusterNode, storageBackend: string): Record<string, unknown> {
+  const ring = cluster.ring();
+  return {
+    nodename: config.name,
+    cluster_name: config.clusterName,
+    ring_members: presentMembers(ring).map((m) => m.name),
+    ring_num_partitions: ring.ringSize,
+    ring_ownership: JSON.stringify(Object.entries(ring.ownership.owners.reduce<Record<string, number>>((acc, owner) => ({ ...acc, [owner]: (acc[owner] ?? 0) + 1 }), {}))),
+    connected_nodes: [...cluster.upNodes()].filter((n) => n !== config.name).sort(),
+    storage_backend: storageBackend,
   };
 }

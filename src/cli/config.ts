@@ -8,6 +8,8 @@ export interface NodeConfig {
   name: string;
   /** host:port of the node-to-node transport (also the admin endpoint). */
   listen: string;
+  /** host:port of the Riak-compatible HTTP API; absent = no HTTP API. */
+  httpListen?: string;
   dataDir: string;
   clusterName: string;
   clusterSecret: string;
@@ -19,6 +21,7 @@ export interface NodeConfig {
 export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
   name: 'RONDO_NAME',
   listen: 'RONDO_LISTEN',
+  httpListen: 'RONDO_HTTP_LISTEN',
   dataDir: 'RONDO_DATA',
   clusterName: 'RONDO_CLUSTER_NAME',
   clusterSecret: 'RONDO_CLUSTER_SECRET',
@@ -76,6 +79,7 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
   const config: NodeConfig = {
     name: String(merged.name),
     listen: String(merged.listen),
+    ...(merged.httpListen !== undefined && merged.httpListen !== '' ? { httpListen: String(merged.httpListen) } : {}),
     dataDir: String(merged.dataDir),
     clusterName: String(merged.clusterName),
     clusterSecret: String(merged.clusterSecret),
@@ -85,6 +89,7 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
   };
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(config.name)) throw new InvalidArgumentError(`bad node name ${JSON.stringify(config.name)}: use 1-64 of A-Z a-z 0-9 _ . @ -`);
   parseAddress(config.listen);
+  if (config.httpListen !== undefined) parseAddress(config.httpListen);
   validateRingSize(config.ringSize);
   if (config.targetNVal < 1) throw new InvalidArgumentError('targetNVal must be >= 1');
   if (config.clusterSecret.length < 8) throw new InvalidArgumentError('clusterSecret must be at least 8 characters');

@@ -11,6 +11,7 @@ import { adminCall, adminCallOnClaimant, type AdminTarget } from './admin.js';
 export interface DevOptions {
   nodes: number;
   basePort: number;
+  httpBasePort: number;
   dataRoot: string;
   ringSize: number;
 }
@@ -48,6 +49,9 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
     const status = await adminCall(targets[0] as AdminTarget, { type: 'admin.member-status' });
     process.stdout.write(`\nRondo dev cluster: ${opts.nodes} node(s), data under ${root}\n`);
     for (const line of status.lines) process.stdout.write(`${line}\n`);
+    process.stdout.write(`\nHTTP API (Riak-compatible): ${configs.map((c) => `http://${c.httpListen}`).join('  ')}\n`);
+    const http = `http://${configs[0]?.httpListen}`;
+    process.stdout.write(`Try:\n  curl -i -X PUT -H 'Content-Type: text/plain' --data 'hello' ${http}/buckets/demo/keys/k1\n  curl -i ${http}/buckets/demo/keys/k1\n`);
     process.stdout.write(`\nLogs: ${join(root, 'n*', 'node.log')}\n`);
     process.stdout.write(`Admin: node bin/rondo.mjs admin --config ${join(root, 'n1', 'rondo.json')} member-status\n`);
     process.stdout.write('Press Ctrl-C to stop the cluster.\n');
@@ -106,14 +110,15 @@ function loadOrCreateSecret(path: string): string {
   return secret;
 }
 
-function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: string): { path: string; logPath: string; listen: string } {
+function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: string): { path: string; logPath: string; listen: string; httpListen: string } {
   const dir = join(root, `n${index}`);
   mkdirSync(dir, { recursive: true });
   const listen = `127.0.0.1:${opts.basePort + index - 1}`;
-  const config = { name: `n${index}`, listen, dataDir: dir, clusterName: 'rondo-dev', clusterSecret: secret, ringSize: opts.ringSize };
+  const httpListen = `127.0.0.1:${opts.httpBasePort + index - 1}`;
+  const config = { name: `n${index}`, listen, httpListen, dataDir: dir, clusterName: 'rondo-dev', clusterSecret: secret, ringSize: opts.ringSize };
   const path = join(dir, 'rondo.json');
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return { path, logPath: join(dir, 'node.log'), listen };
+  return { path, logPath: join(dir, 'node.log'), listen, httpListen };
 }
 
 function spawnNode(configPath: string, logPath: string): ChildProcess {
