@@ -1,40 +1,51 @@
 // `npm run sim -- --seed 7 --nodes 5 --duration 20 [--scenario chaos]` runs one
 // scenario; `npm run sim:campaign -- --seeds 10000` runs many seeds of every
 // scenario. A failure prints the seed and the exact command that replays it.
+// The KV scenario ('kv', src/kv/scenarios) runs beside the cluster ones.
 import { Command } from 'commander';
-import { runScenario, SCENARIOS, type ScenarioName, type ScenarioResult } from '../core/scenarios/scenarios.js';
+import { runScenario, SCENARIOS, type ScenarioOptions, type ScenarioName } from '../core/scenarios/scenarios.js';
+import { runKvScenario, type KvScenarioResult } from '../kv/scenarios/kv-scenario.js';
 
-function replayCommand(r: ScenarioResult, nodes: number | undefined, durationS: number | undefined): string {
+type AnyScenario = ScenarioName | 'kv';
+const ALL_SCENARIOS: readonly AnyScenario[] = [...SCENARIOS, 'kv'];
+type AnyResult = { scenario: AnyScenario } & Omit<KvScenarioResult, 'scenario'>;
+
+function runAny(name: AnyScenario, opts: ScenarioOptions): Promise<AnyResult> {
+  if (name !== 'kv') return runScenario(name, opts);
+  return runKvScenario({ seed: opts.seed, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.durationMs ? { durationMs: opts.durationMs } : {}), ...(opts.verbose ? { verbose: true } : {}) });
+}
+
+function replayCommand(r: AnyResult, nodes: number | undefined, durationS: number | undefined): string {
   return `npm run sim -- --scenario ${r.scenario} --seed ${r.seed}${nodes ? ` --nodes ${nodes}` : ''}${durationS ? ` --duration ${durationS}` : ''}`;
 }
 
-function printFailure(r: ScenarioResult, nodes: number | undefined, durationS: number | undefined): void {
+function printFailure(r: AnyResult, nodes: number | undefined, durationS: number | undefined): void {
   process.stdout.write(`FAIL ${r.scenario} seed=${r.seed} traceHash=${r.traceHash}\n`);
   for (const p of r.problems) process.stdout.write(`  - ${p}\n`);
   process.stdout.write(`  last trace lines:\n${r.traceTail.map((l) => `    ${l}`).join('\n')}\n`);
   process.stdout.write(`  replay: ${replayCommand(r, nodes, durationS)}\n`);
 }
 
-function parseScenarios(value: string): ScenarioName[] {
-  const list = value === 'all' ? [...SCENARIOS] : value.split(',');
-  for (const s of list) if (!SCENARIOS.includes(s as ScenarioName)) throw new Error(`unknown scenario ${s}; one of ${SCENARIOS.join(', ')}, all`);
-  return list as ScenarioName[];
+function parseScenarios(value: string): AnyScenario[] {
+  const list = value === 'all' ? [...ALL_SCENARIOS] : value.split(',');
+  for (const s of list) if (!ALL_SCENARIOS.includes(s as AnyScenario)) throw new Error(`unknown scenario ${s}; one of ${ALL_SCENARIOS.join(', ')}, all`);
+  return list as AnyScenario[];
 }
 
 const program = new Command();
 program
   .name('sim')
-  .option('--scenario <names>', `comma-separated: ${SCENARIOS.join(', ')} or all`, 'all')
+  .option('--scenario <names>', `comma-separated: ${ALL_SCENARIOS.join(', ')} or all`, 'all')
   .option('--seed <n>', 'seed', '1')
   .option('--nodes <n>', 'nodes in the cluster')
-  .option('--duration <s>', 'simulated seconds of faults (chaos)')
+  .option('--duration <s>', 'simulated seconds of faults (chaos, kv)')
   .option('--verbose', 'echo node logs')
   .action(async (opts: { scenario: string; seed: string; nodes?: string; duration?: string; verbose?: boolean }) => {
     const nodes = opts.nodes ? Number(opts.nodes) : undefined;
     const durationS = opts.duration ? Number(opts.duration) : undefined;
     let failed = 0;
     for (const scenario of parseScenarios(opts.scenario)) {
-      const r = await runScenario(scenario, { seed: Number(opts.seed), ...(nodes ? { nodes } : {}), ...(durationS ? { durationMs: durationS * 1000 } : {}), ...(opts.verbose ? { verbose: true } : {}) });
+      const r = await runAny(scenario, { seed: Number(opts.seed), ...(nodes ? { nodes } : {}), ...(durationS ? { durationMs: durationS * 1000 } : {}), ...(opts.verbose ? { verbose: true } : {}) });
       process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${scenario} seed=${r.seed} simulated=${r.simulatedMs}ms traceHash=${r.traceHash.slice(0, 16)} ${JSON.stringify(r.metrics)}\n`);
       if (!r.ok) {
         failed++;
@@ -54,10 +65,10 @@ program
     const nodes = opts.nodes ? Number(opts.nodes) : undefined;
     const started = performance.now();
     let runs = 0;
-    const failures: ScenarioResult[] = [];
+    const failures: AnyResult[] = [];
     for (const scenario of parseScenarios(opts.scenario)) {
       for (let seed = Number(opts.firstSeed); seed < Number(opts.firstSeed) + Number(opts.seeds); seed++) {
-        const r = await runScenario(scenario, { seed, ...(nodes ? { nodes } : {}) });
+        const r = await runAny(scenario, { seed, ...(nodes ? { nodes } : {}) });
         runs++;
         if (!r.ok) {
           failures.push(r);

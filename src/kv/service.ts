@@ -26,7 +26,7 @@ import { DeleteFsm } from './coord/delete-fsm.js';
 import { runFsm, type Dispatch, type Fsm, type VnodeTarget } from './coord/fsm.js';
 import { GetFsm, type GetAnswer } from './coord/get-fsm.js';
 import {
-  BACKGROUND_REQUEST_TIMEOUT_MS, COORD_TIMEOUT_MS_DEFAULT, DELETE_REAP_DELAY_MS_DEFAULT, N_VAL_DEFAULT, PENDING_VNODE_REQUESTS_MAX,
+  BACKGROUND_REQUEST_TIMEOUT_MS, COORD_TIMEOUT_MS_DEFAULT, DELETE_REAP_DELAY_MS_DEFAULT, N_VAL_DEFAULT, PENDING_VNODE_REQUESTS_MAX, SEEN_VNODE_REQUESTS_MAX,
 } from './coord/limits.js';
 import { parseKvMessage, type VnodeReplyMessage, type VnodeRequestMessage } from './coord/messages.js';
 import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
@@ -120,6 +120,13 @@ export class KvService {
   private readonly nVal: number;
   private readonly reapDelayMs: number;
   private readonly reapTimers = new Set<number>();
+  /**
+   * Recent (sender, reqId) of vnode requests we ran, oldest first. A network
+   * that duplicates a put-coordinate must not make the vnode issue a second
+   * dot for the same write (a false sibling of the value with itself); the
+   * requester settles each reqId once, so the duplicate is simply dropped.
+   */
+  private readonly seenRequests = new Set<string>();
   private stopped = false;
 
   constructor(opts: KvServiceOptions) {
@@ -276,6 +283,19 @@ export class KvService {
     return result.reply;
   }
 
+  /** False when this request was already delivered (a duplicate); remembers the last SEEN_VNODE_REQUESTS_MAX. */
+  private firstDelivery(from: NodeName, reqId: string): boolean {
+    const id = `${from}|${reqId}`;
+    if (this.seenRequests.has(id)) return false;
+    this.seenRequests.add(id);
+    if (this.seenRequests.size > SEEN_VNODE_REQUESTS_MAX) {
+      const oldest = this.seenRequests.values().next().value as string;
+      this.seenRequests.delete(oldest);
+    }
+    assert(this.seenRequests.size <= SEEN_VNODE_REQUESTS_MAX, 'seen-request window is bounded');
+    return true;
+  }
+
   private receive(from: NodeName, raw: WireMessage): void {
     if (this.stopped) return;
     const msg = parseKvMessage(raw);
@@ -288,6 +308,10 @@ export class KvService {
       return;
     }
     const { reqId, partition, command } = msg;
+    if (!this.firstDelivery(from, reqId)) {
+      this.env.log.debug({ from, reqId }, 'dropping duplicate kv request');
+      return;
+    }
     const reply = (r: KvReply): void => {
       const out: VnodeReplyMessage = { type: 'kv.vnode-reply', reqId, reply: r };
       this.cluster.send(from, out);
