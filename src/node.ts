@@ -14,7 +14,7 @@ import { presentMembers } from './core/membership/index.js';
 import { rpcRequest, TcpTransport } from './core/transport/index.js';
 import type { AdminReply } from './core/node/admin-messages.js';
 import { RondoError } from './core/errors.js';
-import { parseAddress, type NodeConfig } from './cli/config.js';
+import { parseAddress, parseDeleteMode, type NodeConfig } from './cli/config.js';
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -68,7 +68,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const metadata = new MetadataService({ cluster });
   const engine = openLmdbEngine({ path: join(config.dataDir, 'kv') });
-  const kv = new KvService({ cluster, env, engine });
+  const kv = new KvService({ cluster, env, engine, deleteMode: parseDeleteMode(config.deleteMode) });
   const bucketTypes = new BucketTypeAdmin(metadata);
   transport.onRequest(async (req: WireMessage) => (isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req)));
   cluster.start();

@@ -16,6 +16,8 @@ export interface NodeConfig {
   ringSize: number;
   targetNVal: number;
   logLevel: string;
+  /** Riak's delete_mode: '3s' / '3000ms' / 'keep' / 'immediate'. */
+  deleteMode: string;
 }
 
 export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
@@ -28,6 +30,7 @@ export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
   ringSize: 'RONDO_RING_SIZE',
   targetNVal: 'RONDO_TARGET_N_VAL',
   logLevel: 'RONDO_LOG_LEVEL',
+  deleteMode: 'RONDO_DELETE_MODE',
 };
 
 const DEFAULTS: Partial<NodeConfig> = {
@@ -35,6 +38,7 @@ const DEFAULTS: Partial<NodeConfig> = {
   ringSize: RING_SIZE_DEFAULT,
   targetNVal: TARGET_N_VAL_DEFAULT,
   logLevel: 'info',
+  deleteMode: '3s',
 };
 
 export type ConfigSource = Partial<Record<keyof NodeConfig, string | number | undefined>>;
@@ -86,7 +90,9 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
     ringSize: toInt('ringSize', merged.ringSize),
     targetNVal: toInt('targetNVal', merged.targetNVal),
     logLevel: String(merged.logLevel),
+    deleteMode: String(merged.deleteMode),
   };
+  parseDeleteMode(config.deleteMode);
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(config.name)) throw new InvalidArgumentError(`bad node name ${JSON.stringify(config.name)}: use 1-64 of A-Z a-z 0-9 _ . @ -`);
   parseAddress(config.listen);
   if (config.httpListen !== undefined) parseAddress(config.httpListen);
@@ -111,4 +117,12 @@ function toInt(name: string, value: unknown): number {
 
 function flagOf(key: keyof NodeConfig): string {
   return key === 'dataDir' ? 'data' : key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** delete_mode as Riak spells it: a delay ("3s", "500ms", "3000"), "keep" or "immediate". */
+export function parseDeleteMode(text: string): { delayMs: number } | 'keep' | 'immediate' {
+  if (text === 'keep' || text === 'immediate') return text;
+  const match = /^(\d+)(ms|s)?$/.exec(text);
+  if (!match) throw new InvalidArgumentError(`bad deleteMode ${JSON.stringify(text)}: expected a delay like 3s or 500ms, keep, or immediate`);
+  return { delayMs: Number(match[1]) * (match[2] === 's' ? 1000 : 1) };
 }

@@ -42,14 +42,20 @@ export type { PutAnswer } from './coord/put-fsm.js';
 
 const EPOCH_META_KEY = 'kv.vnode-epoch';
 
+export type DeleteMode = { delayMs: number } | 'keep' | 'immediate';
+
 export interface KvServiceOptions {
   cluster: ClusterNode;
   env: Env;
   engine: StorageEngine;
   /** Default n_val when a request's props give none (N_VAL_DEFAULT). */
   nVal?: number;
-  /** delete_mode delay (DELETE_REAP_DELAY_MS_DEFAULT). */
-  reapDelayMs?: number;
+  /**
+   * Riak's delete_mode: reap tombstones a delay after all N primaries hold
+   * them (default DELETE_REAP_DELAY_MS_DEFAULT), never ('keep'), or as soon as
+   * the delete has answered ('immediate').
+   */
+  deleteMode?: DeleteMode;
   pendingRequestsMax?: number; // default PENDING_VNODE_REQUESTS_MAX
 }
 
@@ -118,7 +124,7 @@ export class KvService {
   private readonly host: VnodeHost<KvCommand, KvReply>;
   private readonly requests: RequestTable;
   private readonly nVal: number;
-  private readonly reapDelayMs: number;
+  private readonly reapDelayMs: number | undefined; // undefined = keep tombstones
   private readonly reapTimers = new Set<number>();
   /**
    * Recent (sender, reqId) of vnode requests we ran, oldest first. A network
@@ -135,9 +141,10 @@ export class KvService {
     this.name = opts.cluster.name;
     assert(this.name === opts.env.nodeName, 'the service runs on its node\'s Env');
     this.nVal = opts.nVal ?? N_VAL_DEFAULT;
-    this.reapDelayMs = opts.reapDelayMs ?? DELETE_REAP_DELAY_MS_DEFAULT;
+    const mode = opts.deleteMode ?? { delayMs: DELETE_REAP_DELAY_MS_DEFAULT };
+    this.reapDelayMs = mode === 'keep' ? undefined : mode === 'immediate' ? 0 : mode.delayMs;
     assert(Number.isSafeInteger(this.nVal) && this.nVal >= 1, 'nVal is a positive integer');
-    assert(Number.isFinite(this.reapDelayMs) && this.reapDelayMs >= 0, 'reapDelayMs is non-negative');
+    assert(this.reapDelayMs === undefined || (Number.isFinite(this.reapDelayMs) && this.reapDelayMs >= 0), 'delete_mode delay is non-negative');
     this.vnodeEpoch = bumpEpoch(opts.env);
     const clock = new HybridClock();
     const engine = opts.engine;
@@ -247,7 +254,7 @@ export class KvService {
   }
 
   private scheduleReap(ref: KeyRef, targets: readonly VnodeTarget[], expectedContext: VersionVector): void {
-    if (this.stopped) return;
+    if (this.stopped || this.reapDelayMs === undefined) return;
     const id = this.env.setTimer(this.reapDelayMs, () => {
       this.reapTimers.delete(id);
       for (const target of targets) {

@@ -70,3 +70,23 @@ describe('KvService: delete', () => {
     assert.deepEqual(got.siblings.map((s) => decode(s.value)), ['v2']);
   });
 });
+
+describe('KvService: delete_mode', () => {
+  it("'keep' never reaps tombstones; 'immediate' reaps them as soon as the delete answered", async () => {
+    const keep = await formKvCluster(3, { seed: 31, service: { deleteMode: 'keep' } });
+    await keep.drive(keep.kv('n1').put(REF, { content: text('v') }, { w: 3 }));
+    await keep.drive(keep.kv('n1').delete(REF));
+    await keep.advance(20_000);
+    for (const t of keep.kv('n1').preflist(REF)) {
+      const o = await keep.stored(t.node, t.partition, REF);
+      assert.ok(o !== undefined && isTombstone(o), `${t.node} keeps the tombstone`);
+    }
+    assert.equal((await keep.drive(keep.kv('n2').get(REF))).found, false);
+
+    const immediate = await formKvCluster(3, { seed: 32, service: { deleteMode: 'immediate' } });
+    await immediate.drive(immediate.kv('n1').put(REF, { content: text('v') }, { w: 3 }));
+    await immediate.drive(immediate.kv('n1').delete(REF));
+    await immediate.advance(100);
+    for (const t of immediate.kv('n1').preflist(REF)) assert.equal(await immediate.stored(t.node, t.partition, REF), undefined, `${t.node} reaped at once`);
+  });
+});
