@@ -68,7 +68,13 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   });
   const metadata = new MetadataService({ cluster });
   const engine = openLmdbEngine({ path: join(config.dataDir, 'kv') });
-  const kv = new KvService({ cluster, env, engine, deleteMode: parseDeleteMode(config.deleteMode) });
+  const kv = new KvService({
+    cluster,
+    env,
+    engine,
+    deleteMode: parseDeleteMode(config.deleteMode),
+    objectLimits: { objectBytesWarn: config.objectBytesWarn, objectBytesMax: config.objectBytesMax, siblingsWarn: config.siblingsWarn, siblingsMax: config.siblingsMax },
+  });
   const bucketTypes = new BucketTypeAdmin(metadata);
   transport.onRequest(async (req: WireMessage) => (isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req)));
   cluster.start();
@@ -77,7 +83,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, stats: () => nodeStats(config, cluster, engine.name) });
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => nodeStats(config, cluster, engine.name) });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }

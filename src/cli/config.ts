@@ -1,6 +1,7 @@
 // Node configuration: defaults < config file (JSON) < environment (RONDO_*) < flags.
 import { readFileSync } from 'node:fs';
 import { RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
+import { OBJECT_BYTES_MAX, OBJECT_BYTES_WARN, SIBLINGS_MAX, SIBLINGS_WARN } from '../kv/constants.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { validateRingSize } from '../core/ring/hash.js';
 
@@ -18,6 +19,14 @@ export interface NodeConfig {
   logLevel: string;
   /** Riak's delete_mode: '3s' / '3000ms' / 'keep' / 'immediate'. */
   deleteMode: string;
+  /** Objects above this many bytes are stored with a warning in the log. */
+  objectBytesWarn: number;
+  /** Objects above this many bytes are refused (HTTP 413). */
+  objectBytesMax: number;
+  /** Keys with more siblings than this are stored with a warning. */
+  siblingsWarn: number;
+  /** Writes that would leave more siblings than this are refused. */
+  siblingsMax: number;
 }
 
 export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
@@ -31,6 +40,10 @@ export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
   targetNVal: 'RONDO_TARGET_N_VAL',
   logLevel: 'RONDO_LOG_LEVEL',
   deleteMode: 'RONDO_DELETE_MODE',
+  objectBytesWarn: 'RONDO_OBJECT_BYTES_WARN',
+  objectBytesMax: 'RONDO_OBJECT_BYTES_MAX',
+  siblingsWarn: 'RONDO_SIBLINGS_WARN',
+  siblingsMax: 'RONDO_SIBLINGS_MAX',
 };
 
 const DEFAULTS: Partial<NodeConfig> = {
@@ -39,6 +52,10 @@ const DEFAULTS: Partial<NodeConfig> = {
   targetNVal: TARGET_N_VAL_DEFAULT,
   logLevel: 'info',
   deleteMode: '3s',
+  objectBytesWarn: OBJECT_BYTES_WARN,
+  objectBytesMax: OBJECT_BYTES_MAX,
+  siblingsWarn: SIBLINGS_WARN,
+  siblingsMax: SIBLINGS_MAX,
 };
 
 export type ConfigSource = Partial<Record<keyof NodeConfig, string | number | undefined>>;
@@ -91,7 +108,13 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
     targetNVal: toInt('targetNVal', merged.targetNVal),
     logLevel: String(merged.logLevel),
     deleteMode: String(merged.deleteMode),
+    objectBytesWarn: toInt('objectBytesWarn', merged.objectBytesWarn),
+    objectBytesMax: toInt('objectBytesMax', merged.objectBytesMax),
+    siblingsWarn: toInt('siblingsWarn', merged.siblingsWarn),
+    siblingsMax: toInt('siblingsMax', merged.siblingsMax),
   };
+  if (!(config.objectBytesWarn > 0 && config.objectBytesWarn <= config.objectBytesMax)) throw new InvalidArgumentError('objectBytesWarn must be positive and at most objectBytesMax');
+  if (!(config.siblingsWarn > 0 && config.siblingsWarn <= config.siblingsMax)) throw new InvalidArgumentError('siblingsWarn must be positive and at most siblingsMax');
   parseDeleteMode(config.deleteMode);
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(config.name)) throw new InvalidArgumentError(`bad node name ${JSON.stringify(config.name)}: use 1-64 of A-Z a-z 0-9 _ . @ -`);
   parseAddress(config.listen);

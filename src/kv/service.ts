@@ -33,7 +33,7 @@ import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
 import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type QuorumSpec } from './coord/quorum/index.js';
 import { RequestTable } from './service/request-table.js';
 import { describeKey, HybridClock } from './object/index.js';
-import type { ObjectProps, VersionVector } from './object/index.js';
+import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
 import { KvVnode, errorReply } from './vnode/index.js';
 import type { KeyRef, KvCommand, KvReply, PutContent } from './vnode/index.js';
 
@@ -56,6 +56,8 @@ export interface KvServiceOptions {
    * the delete has answered ('immediate').
    */
   deleteMode?: DeleteMode;
+  /** Object size and sibling limits (warn and refuse); Riak's defaults when absent. */
+  objectLimits?: Partial<ObjectLimits>;
   pendingRequestsMax?: number; // default PENDING_VNODE_REQUESTS_MAX
 }
 
@@ -155,6 +157,7 @@ export class KvService {
         new KvVnode({
           node: this.name, partition, store: engine.partition(partition), clock, vnodeEpoch: this.vnodeEpoch,
           wallClockMs: () => opts.env.wallClockMs(), random: opts.env.random,
+          ...(opts.objectLimits ? { limits: opts.objectLimits } : {}),
         }),
     });
     this.requests = new RequestTable({ env: opts.env, max: opts.pendingRequestsMax ?? PENDING_VNODE_REQUESTS_MAX, idPrefix: `${this.name}:${this.vnodeEpoch}` });

@@ -131,3 +131,43 @@ describe('Riak HTTP API on one node', { timeout: 60_000 }, () => {
     assert.equal((await fetch(`${base}/buckets/f/keys/k`, { method: 'DELETE' })).status, 404);
   });
 });
+
+describe('configured object limits', { timeout: 60_000 }, () => {
+  const dir = tempDir('rondo-http-limits-');
+  let node: RunningNode;
+  let base = '';
+
+  before(async () => {
+    node = await startNode(
+      resolveConfig({ name: 'l1', listen: '127.0.0.1:0', httpListen: '127.0.0.1:0', dataDir: join(dir.path, 'l1'), clusterSecret: 'http-test-secret', logLevel: 'silent', objectBytesWarn: 500, objectBytesMax: 2_000, siblingsWarn: 2, siblingsMax: 3 }),
+    );
+    base = `http://${node.httpAddress}`;
+    const { BucketTypeAdmin } = await import('../../src/kv/admin/index.js');
+    const admin = new BucketTypeAdmin(node.metadata);
+    admin.handle({ type: 'bucket-type.create', name: 'm', props: '{"props":{"allow_mult":true}}' });
+    admin.handle({ type: 'bucket-type.activate', name: 'm' });
+  });
+  after(async () => {
+    await node.stop();
+    dir.remove();
+  });
+
+  it('refuses an object above objectBytesMax with 413, stores one above objectBytesWarn', async () => {
+    const put = (key: string, size: number) => fetch(`${base}/buckets/b/keys/${key}`, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: 'x'.repeat(size) });
+    assert.equal((await put('warned', 1_000)).status, 204);
+    const refused = await put('refused', 3_000);
+    assert.equal(refused.status, 413);
+    assert.match(await refused.text(), /b\/refused|3\d{3}|2000/);
+    assert.equal((await fetch(`${base}/buckets/b/keys/refused`)).status, 404);
+  });
+
+  it('refuses a write that would leave more than siblingsMax siblings', async () => {
+    const put = (value: string) => fetch(`${base}/types/m/buckets/b/keys/k`, { method: 'PUT', headers: { 'Content-Type': 'text/plain' }, body: value });
+    for (const value of ['a', 'b', 'c']) assert.equal((await put(value)).status, 204);
+    const refused = await put('d');
+    assert.equal(refused.status, 413);
+    assert.match(await refused.text(), /sibling/);
+    const list = await fetch(`${base}/types/m/buckets/b/keys/k`);
+    assert.equal((await list.text()).split('\n').filter(Boolean).length - 1, 3, 'the refused write was stored');
+  });
+});

@@ -2,6 +2,7 @@
 // on the KV service or the bucket metadata, and renders the answer with the
 // pure codec. Any thrown RondoError becomes a status by the codec's table.
 import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../core/env.js';
 import type { MetadataService } from '../../core/metadata/index.js';
 import { effectiveProps, getType, propsToJson, resetBucketProps, setBucketProps, updateType, type Props } from '../../kv/buckets/index.js';
 import { decodeContext } from '../../kv/object/index.js';
@@ -33,6 +34,7 @@ export interface HandlerContext {
   body: Uint8Array;
   signal: AbortSignal;
   stats: () => Record<string, unknown>;
+  log: Logger;
 }
 
 /** Bucket properties as the coordinators take them. Unknown or inactive types throw (404). */
@@ -138,6 +140,8 @@ async function store(ctx: HandlerContext, ref: { bucketType: string; bucket: str
     { content: request.content, context: request.context },
     { ...write.quorums, props, returnBody: write.returnBody, signal: ctx.signal, ...(write.timeoutMs ? { timeoutMs: write.timeoutMs } : {}) },
   );
+  // Like Riak: large objects and many siblings are stored, with a warning in the log.
+  for (const warning of result.warnings) ctx.log.warn({ bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key, kind: warning.kind }, warning.message);
   const accept = header(ctx.headers, 'accept');
   const returnBody = result.body ? { contents: result.body.siblings, context: result.context } : undefined;
   return renderStore({ location: ref, created, ...(returnBody ? { returnBody } : {}), ...(accept ? { accept } : {}) });

@@ -102,7 +102,7 @@ export class HttpApi {
         return;
       }
       const body = await readBody(req, this.opts.bodyBytesMax ?? HTTP_BODY_BYTES_MAX);
-      const response = await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: req.headers, body, signal: aborter.signal, stats: this.opts.stats });
+      const response = await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: req.headers, body, signal: aborter.signal, stats: this.opts.stats, log: this.opts.log });
       send(res, response, head);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
