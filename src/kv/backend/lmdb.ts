@@ -24,8 +24,8 @@ import { assert } from '../../core/errors.js';
 import { partitionPrefix } from './keys.js';
 import { FOLD_BATCH_ROWS_DEFAULT, LMDB_MAP_SIZE_BYTES_DEFAULT, PARTITION_MAX } from './limits.js';
 import type { Row, RowStore, RowTxn } from './rows.js';
-import { RowPartitionStore, checkPartition, type EngineContext } from './store.js';
-import type { PartitionStore, StorageEngine, StorageStats } from './types.js';
+import { partitionStores, type EngineContext } from './store.js';
+import type { StorageEngine, StorageStats } from './types.js';
 
 export interface LmdbEngineOptions {
   /** Directory holding the environment (created if missing). */
@@ -102,7 +102,6 @@ export function openLmdbEngine(opts: LmdbEngineOptions): StorageEngine {
     mapSize: opts.mapSizeBytes ?? LMDB_MAP_SIZE_BYTES_DEFAULT,
   });
   const rows = new LmdbRows(db);
-  const stores = new Map<number, PartitionStore>();
   const stats: StorageStats = { engine: 'lmdb', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0 };
   let closed = false;
   const context: EngineContext = {
@@ -114,12 +113,7 @@ export function openLmdbEngine(opts: LmdbEngineOptions): StorageEngine {
   assert(context.foldBatchRows > 0, 'foldBatchRows is positive');
   return {
     name: 'lmdb',
-    partition(p) {
-      checkPartition(p);
-      let store = stores.get(p);
-      if (!store) stores.set(p, (store = new RowPartitionStore(p, context)));
-      return store;
-    },
+    partition: partitionStores(context),
     async partitions() {
       // One seek per non-empty partition: jump to the next partition prefix.
       const found: number[] = [];

@@ -5,8 +5,8 @@
 import { assert } from '../../core/errors.js';
 import { FOLD_BATCH_ROWS_DEFAULT } from './limits.js';
 import type { Row, RowStore, RowTxn } from './rows.js';
-import { RowPartitionStore, checkPartition, type EngineContext } from './store.js';
-import type { PartitionStore, StorageEngine, StorageStats } from './types.js';
+import { partitionStores, type EngineContext } from './store.js';
+import type { StorageEngine, StorageStats } from './types.js';
 
 class SortedRows implements RowStore {
   private readonly keys: Buffer[] = [];
@@ -82,7 +82,6 @@ export interface MemoryEngineOptions {
 
 export function openMemoryEngine(opts: MemoryEngineOptions = {}): StorageEngine {
   const byPartition = new Map<number, SortedRows>();
-  const stores = new Map<number, PartitionStore>();
   const stats: StorageStats = { engine: 'memory', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0 };
   let closed = false;
   const context: EngineContext = {
@@ -98,12 +97,7 @@ export function openMemoryEngine(opts: MemoryEngineOptions = {}): StorageEngine 
   assert(context.foldBatchRows > 0, 'foldBatchRows is positive');
   return {
     name: 'memory',
-    partition(p) {
-      checkPartition(p);
-      let store = stores.get(p);
-      if (!store) stores.set(p, (store = new RowPartitionStore(p, context)));
-      return store;
-    },
+    partition: partitionStores(context),
     async partitions() {
       return [...byPartition].filter(([, rows]) => rows.size > 0).map(([p]) => p).sort((a, b) => a - b);
     },

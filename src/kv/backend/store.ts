@@ -49,6 +49,17 @@ export function checkPartition(partition: number): void {
   }
 }
 
+/** One PartitionStore per partition, made on first use (both engines share this). */
+export function partitionStores(context: EngineContext): (partition: number) => PartitionStore {
+  const stores = new Map<number, PartitionStore>();
+  return (partition) => {
+    checkPartition(partition);
+    let store = stores.get(partition);
+    if (!store) stores.set(partition, (store = new RowPartitionStore(partition, context)));
+    return store;
+  };
+}
+
 export class RowPartitionStore implements PartitionStore {
   readonly partition: number;
   private readonly context: EngineContext;
