@@ -13,7 +13,9 @@ const KEYS = Number(process.argv[3] ?? 10_000);
 const CONCURRENCY = 32;
 const VALUE = Buffer.alloc(1024, 'x');
 const PORTS = [18098, 18099, 18100];
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+// Sockets per origin sized to the load on each port: idle keep-alive sockets past the
+// server's keep-alive timeout get closed, and a request sent on one as it closes is reset.
+const agent = new Agent({ keepAlive: true, maxSockets: Math.ceil(CONCURRENCY / PORTS.length) });
 
 function call(method: 'GET' | 'PUT', port: number, key: string): Promise<number> {
   return new Promise((resolve, reject) => {

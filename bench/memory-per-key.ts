@@ -12,7 +12,9 @@ const KEYS = Number(process.argv[2] ?? 1_000_000);
 const CONCURRENCY = Number(process.argv[3] ?? 64);
 const VALUE = Buffer.alloc(1024, 'v');
 const PORTS = [28098, 28099, 28100];
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+// Sockets per origin sized to the load on each port: idle keep-alive sockets past the
+// server's keep-alive timeout get closed, and a request sent on one as it closes is reset.
+const agent = new Agent({ keepAlive: true, maxSockets: Math.ceil(CONCURRENCY / PORTS.length) });
 
 function putKey(port: number, key: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -55,7 +57,12 @@ try {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < KEYS) {
         const i = next++;
-        if ((await putKey(PORTS[i % 3] as number, `key-${i}`)) !== 204) errors++;
+        try {
+          if ((await putKey(PORTS[i % 3] as number, `key-${i}`)) !== 204) errors++;
+        } catch (err) {
+          errors++;
+          if (errors < 10) console.log(`put key-${i}: ${(err as Error).message}`);
+        }
         if (i > 0 && i % 100_000 === 0) console.log(`${i} keys, ${(i / ((performance.now() - started) / 1000)).toFixed(0)} puts/s`);
       }
     }),
@@ -74,5 +81,6 @@ try {
   dev.kill('SIGINT');
   await new Promise((r) => dev.once('exit', r));
   agent.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  if (process.env.KEEP_DATA) console.log(`data kept in ${dir}`);
+  else rmSync(dir, { recursive: true, force: true });
 }
