@@ -2,11 +2,8 @@
 // on loopback (N=3, R=2, W=2, LMDB, fsync on): preload 10,000 keys of 1 KiB,
 // then 32 concurrent clients on uniform keys for the given seconds.
 // Usage: node --import tsx bench/http-load.ts [seconds=20] [preloadKeys=10000]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { startBenchCluster } from './dev-cluster.js';
 
 const SECONDS = Number(process.argv[2] ?? 20);
 const KEYS = Number(process.argv[3] ?? 10_000);
@@ -57,17 +54,8 @@ async function workload(name: string, getShare: number): Promise<void> {
   console.log(`${name}: ${(latencies.length / elapsed).toFixed(0)} ops/s, p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, errors ${errors}, load generator CPU ${(((cpu.user + cpu.system) / 1e6 / elapsed) * 100).toFixed(0)}% of one core`);
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'rondo-bench-'));
-const dev = spawn(process.execPath, ['bin/rondo.mjs', 'dev', '--data', dir, '--base-port', '17101', '--http-base-port', String(PORTS[0])], { stdio: ['ignore', 'pipe', 'inherit'] });
+const cluster = await startBenchCluster({ basePort: 17101, httpBasePort: PORTS[0] as number });
 try {
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    dev.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('Press Ctrl-C')) resolve();
-    });
-    dev.once('exit', () => reject(new Error(`rondo dev exited:\n${out}`)));
-  });
   const preloadStart = performance.now();
   for (let base = 0; base < KEYS; base += CONCURRENCY) {
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, KEYS - base) }, (_, j) => call('PUT', PORTS[(base + j) % 3] as number, `k${base + j}`)));
@@ -76,8 +64,6 @@ try {
   await workload('W50 (50% get, 50% put)', 0.5);
   await workload('W95 (95% get, 5% put)', 0.95);
 } finally {
-  dev.kill('SIGINT');
-  await new Promise((r) => dev.once('exit', r));
   agent.destroy();
-  rmSync(dir, { recursive: true, force: true });
+  await cluster.stop();
 }

@@ -2,11 +2,11 @@
 // N keys of 1 KiB over HTTP (N=3 replicas, W=2), then read each node's
 // resident memory (VmRSS) and the LMDB file's allocated bytes.
 // Usage: node --import tsx bench/memory-per-key.ts [keys=1000000] [concurrency=64]
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startBenchCluster } from './dev-cluster.js';
 
 const KEYS = Number(process.argv[2] ?? 1_000_000);
 const CONCURRENCY = Number(process.argv[3] ?? 64);
@@ -37,17 +37,9 @@ function nodePid(dir: string, i: number): number {
   return (JSON.parse(out.stdout) as { pid: number }).pid;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'rondo-mem-'));
-const dev = spawn(process.execPath, ['bin/rondo.mjs', 'dev', '--data', dir, '--base-port', '27101', '--http-base-port', String(PORTS[0])], { stdio: ['ignore', 'pipe', 'inherit'] });
+const cluster = await startBenchCluster({ basePort: 27101, httpBasePort: PORTS[0] as number, keepData: Boolean(process.env.KEEP_DATA) });
+const dir = cluster.dir;
 try {
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    dev.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-      if (out.includes('Press Ctrl-C')) resolve();
-    });
-    dev.once('exit', () => reject(new Error(`rondo dev exited:\n${out}`)));
-  });
   const pids = [1, 2, 3].map((i) => nodePid(dir, i));
   const rssBefore = pids.map(rssBytes);
   const started = performance.now();
@@ -78,9 +70,6 @@ try {
   console.log(`RSS growth per stored replica: ${(rssGrowth / replicas).toFixed(0)} bytes (includes LMDB pages the OS keeps mapped)`);
   console.log(`LMDB allocated on disk: ${diskBytes.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')}; per stored replica ${(disk / replicas).toFixed(0)} bytes, i.e. ${(disk / replicas - VALUE.length).toFixed(0)} bytes beyond the 1 KiB value`);
 } finally {
-  dev.kill('SIGINT');
-  await new Promise((r) => dev.once('exit', r));
   agent.destroy();
-  if (process.env.KEEP_DATA) console.log(`data kept in ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  await cluster.stop();
 }
