@@ -87,3 +87,17 @@ export async function waitFor(what: string, predicate: () => boolean, timeoutMs 
 export async function stopAll(...nodes: (Node | undefined)[]): Promise<void> {
   await Promise.all(nodes.map((node) => node?.transport.stop()));
 }
+
+/** Two default nodes that know each other, stopped when `body` ends, however it ends. */
+export async function withPair(body: (a: Node, b: Node) => Promise<void>): Promise<void> {
+  let a: Node | undefined;
+  let b: Node | undefined;
+  try {
+    a = await startNode('a');
+    b = await startNode('b');
+    introduce(a, b);
+    await body(a, b);
+  } finally {
+    await stopAll(a, b);
+  }
+}

@@ -2,15 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadError, UnknownPeerError } from '../../../src/core/errors.js';
 import { CAPABILITIES } from '../../../src/core/constants.js';
-import { type Node, closedPort, introduce, startNode, stopAll, waitFor } from './helpers.js';
+import { type Node, closedPort, introduce, startNode, stopAll, waitFor, withPair } from './helpers.js';
 
 test('two transports exchange messages on control and bulk', { timeout: 10_000 }, async () => {
-  let a: Node | undefined;
-  let b: Node | undefined;
-  try {
-    a = await startNode('a');
-    b = await startNode('b');
-    introduce(a, b);
+  await withPair(async (a, b) => {
     a.transport.send('b', { type: 'test.hello', n: 1 } as never);
     a.transport.send('b', { type: 'test.blob', data: Buffer.alloc(1000, 7) } as never, 'bulk');
     b.transport.send('a', { type: 'test.reply' });
@@ -29,25 +24,16 @@ test('two transports exchange messages on control and bulk', { timeout: 10_000 }
     assert.equal(stats.messagesReceived, 1);
     assert.deepEqual(a.transport.peerCapabilities('b'), [...CAPABILITIES]);
     assert.equal(a.transport.peerProtocolVersion('b'), 1);
-  } finally {
-    await stopAll(a, b);
-  }
+  });
 });
 
 test('many small messages arrive in order on one channel', { timeout: 10_000 }, async () => {
-  let a: Node | undefined;
-  let b: Node | undefined;
-  try {
-    a = await startNode('a');
-    b = await startNode('b');
-    introduce(a, b);
+  await withPair(async (a, b) => {
     for (let seq = 0; seq < 2_000; seq += 1) a.transport.send('b', { type: 'test.seq', seq } as never);
     const nodeB = b;
     await waitFor('all arrive', () => nodeB.received.length === 2_000);
     assert.deepEqual(nodeB.received.map((entry) => (entry.msg as unknown as { seq: number }).seq), [...Array(2_000).keys()]);
-  } finally {
-    await stopAll(a, b);
-  }
+  });
 });
 
 test('a bulk flood does not hold back a control message', { timeout: 60_000 }, async () => {
@@ -103,28 +89,23 @@ test('a full queue to an unreachable peer throws OverloadError naming peer and l
 });
 
 test('reconnects and delivers queued messages after the peer restarts on the same port', { timeout: 15_000 }, async () => {
-  let a: Node | undefined;
-  let b: Node | undefined;
-  try {
-    a = await startNode('a');
-    b = await startNode('b');
-    introduce(a, b);
+  await withPair(async (a, b) => {
     a.transport.send('b', { type: 'before' });
-    const first = b;
-    await waitFor('first delivery', () => first.received.length === 1);
+    await waitFor('first delivery', () => b.received.length === 1);
     const port = Number(b.address.split(':')[1]);
     await b.transport.stop();
-    const nodeA = a;
-    await waitFor('a sees the link down', () => nodeA.transport.stats().peers.b?.control.connected === false);
+    await waitFor('a sees the link down', () => a.transport.stats().peers.b?.control.connected === false);
     a.transport.send('b', { type: 'while-down' });
     await new Promise((resolve) => setTimeout(resolve, 100)); // a few failed dials
-    b = await startNode('b', { port });
-    const second = b;
-    await waitFor('queued message delivered after restart', () => second.received.length === 1);
-    assert.equal(second.received[0]?.msg.type, 'while-down');
-  } finally {
-    await stopAll(a, b);
-  }
+    // The restarted peer is not the pair's b: stop it here, whatever happens.
+    const second = await startNode('b', { port });
+    try {
+      await waitFor('queued message delivered after restart', () => second.received.length === 1);
+      assert.equal(second.received[0]?.msg.type, 'while-down');
+    } finally {
+      await stopAll(second);
+    }
+  });
 });
 
 test('a wrong cluster secret is refused and logged, and nobody crashes', { timeout: 10_000 }, async () => {
@@ -173,12 +154,7 @@ test('a wrong cluster name is refused', { timeout: 10_000 }, async () => {
 });
 
 test('an exception in the receive handler is logged, not fatal', { timeout: 10_000 }, async () => {
-  let a: Node | undefined;
-  let b: Node | undefined;
-  try {
-    a = await startNode('a');
-    b = await startNode('b');
-    introduce(a, b);
+  await withPair(async (a, b) => {
     let calls = 0;
     b.transport.onReceive(() => {
       calls += 1;
@@ -188,9 +164,7 @@ test('an exception in the receive handler is logged, not fatal', { timeout: 10_0
     a.transport.send('b', { type: 'two' });
     await waitFor('both handled', () => calls === 2);
     assert.ok(b.log.find('error', /receive handler threw/));
-  } finally {
-    await stopAll(a, b);
-  }
+  });
 });
 
 test('removePeer drops the queue; setPeerAddress to a new address redials there', { timeout: 10_000 }, async () => {

@@ -45,14 +45,14 @@ interface QuorumFailure {
   readonly overload: boolean;
 }
 
-/** A get that could not meet R or PR (Riak: `{r_val_unsatisfied, R, Got}` / `{pr_val_unsatisfied, PR, Got}`). */
-export class GetQuorumError extends RondoError implements QuorumFailure {
-  readonly parameter: 'r' | 'pr';
+/** What a failed quorum carries, for messages and for the APIs' error codes. */
+abstract class QuorumError<P extends QuorumName> extends RondoError implements QuorumFailure {
+  readonly parameter: P;
   readonly required: number;
   readonly got: number;
   readonly timedOut: boolean;
   readonly overload: boolean;
-  constructor(failure: QuorumFailure & { parameter: 'r' | 'pr' }, message: string) {
+  constructor(failure: QuorumFailure & { parameter: P }, message: string) {
     super(`kv_${failure.parameter}_val_unsatisfied`, message);
     this.parameter = failure.parameter;
     this.required = failure.required;
@@ -62,22 +62,11 @@ export class GetQuorumError extends RondoError implements QuorumFailure {
   }
 }
 
+/** A get that could not meet R or PR (Riak: `{r_val_unsatisfied, R, Got}` / `{pr_val_unsatisfied, PR, Got}`). */
+export class GetQuorumError extends QuorumError<'r' | 'pr'> {}
+
 /** A put that could not meet W, PW or DW. */
-export class PutQuorumError extends RondoError implements QuorumFailure {
-  readonly parameter: 'w' | 'pw' | 'dw';
-  readonly required: number;
-  readonly got: number;
-  readonly timedOut: boolean;
-  readonly overload: boolean;
-  constructor(failure: QuorumFailure & { parameter: 'w' | 'pw' | 'dw' }, message: string) {
-    super(`kv_${failure.parameter}_val_unsatisfied`, message);
-    this.parameter = failure.parameter;
-    this.required = failure.required;
-    this.got = failure.got;
-    this.timedOut = failure.timedOut;
-    this.overload = failure.overload;
-  }
-}
+export class PutQuorumError extends QuorumError<'w' | 'pw' | 'dw'> {}
 
 /** The coordinating replica's own write failed; Riak answers with that error and does not replicate. */
 export class LocalWriteError extends RondoError {
