@@ -33,5 +33,7 @@ assert(VTAG_CHARS <= VTAG_CHARS_MAX, 'generated vtags are accepted');
 assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
 
 // --- vnodes (src/kv/vnode) ---
+/** Keys a vnode remembers as changed while it hands off; beyond it the handoff starts over with a full fold. */
+export const HANDOFF_CHANGED_KEYS_MAX = 100_000;
 /** Keys per `fold-keys` reply page; a listing asks again with the continuation. */
 export const VNODE_FOLD_KEYS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)

@@ -38,11 +38,15 @@ export interface VnodeStats {
   errors: number;
 }
 
+/** What a queued entry runs: a command (its directive is carried out) or exclusive work (its value is returned). */
+type Work<Command, Reply> =
+  | { kind: 'command'; command: Command; coverage: boolean }
+  | { kind: 'exclusive'; run: (vnode: VnodeBehaviour<Command, Reply>, ctx: VnodeContext) => Promise<unknown> };
+
 interface Pending<Command, Reply> {
-  readonly command: Command;
-  readonly coverage: boolean;
+  readonly work: Work<Command, Reply>;
   readonly controller: AbortController;
-  readonly resolve: (result: VnodeResult<Reply>) => void;
+  readonly resolve: (result: VnodeResult<Reply> | { kind: 'done'; value: unknown }) => void;
   readonly reject: (err: Error) => void;
   timer: TimerId | undefined;
   unlisten: (() => void) | undefined;
@@ -91,6 +95,17 @@ export class VnodeHost<Command, Reply> {
     return this.deliver(partition, command, true, opts);
   }
 
+  /**
+   * Run `run` on the partition's vnode in mailbox order, as if it were a
+   * command: no command of that vnode runs meanwhile. Handoff uses it to
+   * apply batches and to drop a partition only when nothing changed.
+   */
+  async exclusive<T>(partition: number, run: (vnode: VnodeBehaviour<Command, Reply>, ctx: VnodeContext) => Promise<T>, opts: VnodeCommandOptions = {}): Promise<T> {
+    const result = await this.enqueue(partition, { kind: 'exclusive', run }, opts);
+    assert(result.kind === 'done', 'exclusive work resolves with its value');
+    return result.value as T;
+  }
+
   vnode(partition: number): VnodeBehaviour<Command, Reply> | undefined {
     return this.slots.get(partition)?.behaviour;
   }
@@ -119,7 +134,13 @@ export class VnodeHost<Command, Reply> {
     });
   }
 
-  private deliver(partition: number, command: Command, coverage: boolean, opts: VnodeCommandOptions): Promise<VnodeResult<Reply>> {
+  private async deliver(partition: number, command: Command, coverage: boolean, opts: VnodeCommandOptions): Promise<VnodeResult<Reply>> {
+    const result = await this.enqueue(partition, { kind: 'command', command, coverage }, opts);
+    assert(result.kind !== 'done', 'a command resolves with a VnodeResult');
+    return result;
+  }
+
+  private enqueue(partition: number, work: Work<Command, Reply>, opts: VnodeCommandOptions): Promise<VnodeResult<Reply> | { kind: 'done'; value: unknown }> {
     assert(Number.isSafeInteger(partition) && partition >= 0, 'partition is a non-negative integer');
     const timeoutMs = opts.timeoutMs ?? this.commandTimeoutMs;
     assert(Number.isFinite(timeoutMs) && timeoutMs > 0, 'timeoutMs is positive');
@@ -131,15 +152,15 @@ export class VnodeHost<Command, Reply> {
       return Promise.reject(this.toRondoError(err, partition, 'vnode create failed'));
     }
     if (slot.stopping !== undefined) return Promise.reject(new AbortedError('vnode stopping'));
-    if (coverage && slot.behaviour.handleCoverage === undefined) {
+    if (work.kind === 'command' && work.coverage && slot.behaviour.handleCoverage === undefined) {
       return Promise.reject(new InvalidArgumentError(`vnode ${partition} does not handle coverage commands`));
     }
     if (slot.mailbox.length + slot.awaiting.size >= this.mailboxMax) {
       slot.overloads++;
       return Promise.reject(new OverloadError(`vnode ${partition} mailbox full (${this.mailboxMax} commands)`));
     }
-    return new Promise<VnodeResult<Reply>>((resolve, reject) => {
-      const p: Pending<Command, Reply> = { command, coverage, controller: new AbortController(), resolve, reject, timer: undefined, unlisten: undefined, settled: false };
+    return new Promise((resolve, reject) => {
+      const p: Pending<Command, Reply> = { work, controller: new AbortController(), resolve, reject, timer: undefined, unlisten: undefined, settled: false };
       p.timer = this.env.setTimer(timeoutMs, () => {
         p.timer = undefined;
         slot.timeouts++;
@@ -180,7 +201,14 @@ export class VnodeHost<Command, Reply> {
     try {
       if (p.settled) return; // aborted or timed out before it started
       const b = slot.behaviour;
-      const directive: VnodeDirective<Reply> = p.coverage ? await b.handleCoverage!(p.command, ctx) : await b.handleCommand(p.command, ctx);
+      const work = p.work;
+      if (work.kind === 'exclusive') {
+        const value = await work.run(b, ctx);
+        slot.processed++;
+        this.settle(slot, p, { kind: 'done', value });
+        return;
+      }
+      const directive: VnodeDirective<Reply> = work.coverage ? await b.handleCoverage!(work.command, ctx) : await b.handleCommand(work.command, ctx);
       slot.processed++;
       this.answer(slot, p, directive);
     } catch (err) {
@@ -215,7 +243,7 @@ export class VnodeHost<Command, Reply> {
     this.settle(slot, p, err);
   }
 
-  private settle(slot: Slot<Command, Reply>, p: Pending<Command, Reply>, outcome: VnodeResult<Reply> | RondoError): void {
+  private settle(slot: Slot<Command, Reply>, p: Pending<Command, Reply>, outcome: VnodeResult<Reply> | { kind: 'done'; value: unknown } | RondoError): void {
     if (p.settled) return;
     p.settled = true;
     if (p.timer !== undefined) this.env.clearTimer(p.timer);

@@ -83,6 +83,10 @@ class LmdbRows implements RowStore {
     return out;
   }
 
+  count(range: { start: Buffer; end: Buffer }): number {
+    return this.db.getCount({ start: range.start, end: range.end });
+  }
+
   async transact(fn: (txn: RowTxn) => void): Promise<void> {
     await this.db.transaction(() => fn(this.txn));
   }

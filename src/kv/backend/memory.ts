@@ -44,6 +44,10 @@ class SortedRows implements RowStore {
     return out;
   }
 
+  count(range: { start: Buffer; end: Buffer }): number {
+    return Math.max(0, this.lowerBound(range.end) - this.lowerBound(range.start));
+  }
+
   private apply(key: Buffer, value: Buffer | undefined): void {
     const at = this.lowerBound(key);
     const present = at < this.keys.length && this.keys[at]!.equals(key);

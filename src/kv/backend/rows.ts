@@ -16,6 +16,8 @@ export interface RowStore {
   get(key: Buffer): Buffer | undefined;
   /** Rows with start <= key < end in ascending byte order, at most `limit`. */
   scan(range: { start: Buffer; end: Buffer; limit: number; keysOnly?: boolean }): Row[];
+  /** Rows with start <= key < end (a handoff's progress estimate). */
+  count(range: { start: Buffer; end: Buffer }): number;
   /** Runs `fn` in one atomic write transaction; resolves once durable per the engine's policy. `fn` must not throw. */
   transact(fn: (txn: RowTxn) => void): Promise<void>;
 }

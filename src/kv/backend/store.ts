@@ -172,6 +172,11 @@ export class RowPartitionStore implements PartitionStore {
     }
   }
 
+  async countObjects(): Promise<number> {
+    const prefix = rowPrefix(this.partition, KIND_OBJECT);
+    return this.rows().count({ start: prefix, end: prefixEnd(prefix) });
+  }
+
   async isEmpty(): Promise<boolean> {
     const prefix = partitionPrefix(this.partition);
     return this.rows().scan({ start: prefix, end: prefixEnd(prefix), limit: 1, keysOnly: true }).length === 0;

@@ -57,6 +57,8 @@ export interface PartitionStore {
   foldObjects(opts?: FoldOptions): AsyncIterable<{ key: StoredKey; value: Uint8Array }>;
   /** Ordered by (term, key): `_int` numerically, `_bin` by UTF-8 bytes. */
   indexRange(q: IndexRangeQuery): AsyncIterable<IndexHit>;
+  /** Objects stored (not index rows). */
+  countObjects(): Promise<number>;
   isEmpty(): Promise<boolean>;
   /** Deletes every row of this partition (after handoff). Batched, so not atomic as a whole. */
   drop(): Promise<void>;

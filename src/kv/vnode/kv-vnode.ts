@@ -14,7 +14,7 @@ import type { NodeName, Random } from '../../core/env.js';
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
 import type { PartitionStore } from '../backend/index.js';
-import { VNODE_FOLD_KEYS_PAGE_MAX } from '../constants.js';
+import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_KEYS_PAGE_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
   applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
@@ -55,9 +55,16 @@ interface Stored {
   bytes: Uint8Array;
 }
 
+/** What a handoff records about changed keys; undefined when no handoff runs. */
+interface ChangeRecord {
+  keys: Map<string, KeyRef>;
+  overflowed: boolean;
+}
+
 export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   readonly actor: string;
   readonly #o: KvVnodeOptions;
+  #changes: ChangeRecord | undefined;
 
   constructor(options: KvVnodeOptions) {
     if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
@@ -148,16 +155,21 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
 
   /** Merges `incoming` into the stored copy (corrupt stored bytes are replaced); writes only if it changed. */
   async #merge(incoming: RObject, props: ObjectProps, signal: AbortSignal): Promise<RObject> {
-    let stored: Stored | undefined;
-    try {
-      stored = await this.#read(incoming, signal);
-    } catch (err) {
-      if (!(err instanceof CorruptObjectError)) throw err;
-    }
+    const stored = await this.#readOrCorrupt(incoming, signal);
     const base = stored?.object ?? newObject(incoming.bucketType, incoming.bucket, incoming.key);
     const merged = mergeReplicas(base, incoming, props);
     await this.#write(merged, stored?.bytes, signal);
     return merged;
+  }
+
+  /** Like #read, but corrupt stored bytes read as absent (for merges, which replace them). */
+  async #readOrCorrupt(ref: KeyRef, signal: AbortSignal): Promise<Stored | undefined> {
+    try {
+      return await this.#read(ref, signal);
+    } catch (err) {
+      if (err instanceof CorruptObjectError) return undefined;
+      throw err;
+    }
   }
 
   async #reap(c: ReapCommand, signal: AbortSignal): Promise<ReapReply> {
@@ -165,6 +177,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     if (stored === undefined) return { kind: 'reaped' };
     if (!isTombstone(stored.object)) return { kind: 'kept', reason: 'live' };
     if (!vvEqual(contextOf(stored.object), c.expectedContext)) return { kind: 'kept', reason: 'context_changed' };
+    this.#changed(c);
     await this.#o.store.delete(c, { signal });
     return { kind: 'reaped' };
   }
@@ -198,21 +211,38 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   async #write(obj: RObject, previous: Uint8Array | undefined, signal: AbortSignal): Promise<void> {
     const bytes = encodeObject(obj);
     if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
+    this.#changed(obj);
     await this.#o.store.put(obj, bytes, liveIndexes(obj), { signal });
+  }
+
+  /** Notes a key written or removed while a handoff runs (bounded: on overflow the handoff starts over). */
+  #changed(ref: KeyRef): void {
+    const record = this.#changes;
+    if (record === undefined || record.overflowed) return;
+    const id = `${ref.bucketType}\u0000${ref.bucket}\u0000${ref.key}`;
+    if (record.keys.has(id)) return;
+    if (record.keys.size >= HANDOFF_CHANGED_KEYS_MAX) {
+      record.overflowed = true;
+      record.keys.clear();
+      return;
+    }
+    record.keys.set(id, { bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key });
   }
 
   // --- handoff ---
 
-  /** Always ready to hand off: commands that arrive meanwhile are handled locally (the host decides about forwarding). */
+  /** Starts recording changed keys; commands keep running here meanwhile (the manager sends the changes after the fold). */
   handoffStarting(_target: { node: NodeName; partition: number }): Promise<boolean> {
+    this.#changes = { keys: new Map(), overflowed: false };
     return Promise.resolve(true);
   }
-  /** Nothing to undo: handing off only reads. */
   handoffCancelled(): Promise<void> {
+    this.#changes = undefined;
     return Promise.resolve();
   }
-  /** Nothing to do: the host calls `delete` once the new owner has everything. */
+  /** Stops recording; the manager calls `delete` itself once the receiver has everything. */
   handoffFinished(_target: { node: NodeName; partition: number }): Promise<void> {
+    this.#changes = undefined;
     return Promise.resolve();
   }
 
@@ -223,12 +253,53 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     }
   }
 
-  /** Merges an item like a replicated put (causally, see HANDOFF_MERGE_PROPS). Throws typed errors. */
-  async handleHandoffData(item: HandoffItem): Promise<void> {
-    const key = decodeHandoffKey(item.key);
-    const object = decodeObject(item.value);
-    if (!sameKey(key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
-    await this.#merge(object, HANDOFF_MERGE_PROPS, new AbortController().signal);
+  async takeHandoffChanges(max: number): Promise<HandoffItem[] | 'lost'> {
+    const record = this.#changes;
+    if (record === undefined || record.overflowed) return 'lost';
+    const items: HandoffItem[] = [];
+    for (const [id, ref] of record.keys) {
+      if (items.length >= max) break;
+      record.keys.delete(id);
+      const bytes = await this.#o.store.get(ref);
+      if (bytes === undefined) continue; // reaped: the receiver's tombstone is reaped by its own delete_mode
+      items.push({ key: encodeHandoffKey({ bucketType: ref.bucketType, bucket: Buffer.from(ref.bucket, 'utf8'), key: Buffer.from(ref.key, 'utf8') }), value: bytes });
+    }
+    return items;
+  }
+
+  /**
+   * Merges a batch like replicated puts (causally, see HANDOFF_MERGE_PROPS).
+   * Every item is checked before anything is written, so a corrupt item
+   * (kv_corrupt_object) changes nothing. Items of one key merge first; the
+   * writes are issued together so the engine commits them in one batch.
+   */
+  async handleHandoffData(items: readonly HandoffItem[]): Promise<void> {
+    const byKey = new Map<string, { object: RObject; bytes: Uint8Array | undefined }>();
+    for (const item of items) {
+      const key = decodeHandoffKey(item.key);
+      const object = decodeObject(item.value);
+      if (!sameKey(key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
+      const id = `${object.bucketType}\u0000${object.bucket}\u0000${object.key}`;
+      const seen = byKey.get(id);
+      byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
+    }
+    const signal = new AbortController().signal;
+    await Promise.all([...byKey.values()].map(async ({ object, bytes }) => {
+      observeObject(this.#o.clock, object, this.#o.wallClockMs());
+      const stored = await this.#readOrCorrupt(object, signal);
+      if (stored === undefined && bytes !== undefined) {
+        // Nothing here yet: store the sender's bytes as they are (already checked by decoding).
+        this.#changed(object);
+        await this.#o.store.put(object, bytes, liveIndexes(object), { signal });
+        return;
+      }
+      const merged = mergeReplicas(stored?.object ?? newObject(object.bucketType, object.bucket, object.key), object, HANDOFF_MERGE_PROPS);
+      await this.#write(merged, stored?.bytes, signal);
+    }));
+  }
+
+  async handoffSize(): Promise<number> {
+    return this.#o.store.countObjects();
   }
 
   isEmpty(): Promise<boolean> {

@@ -56,7 +56,10 @@ export class Counter implements VnodeBehaviour<Cmd, number> {
   }
   async handoffCancelled(): Promise<void> {}
   async handoffFinished(): Promise<void> {}
-  async handleHandoffData(_item: HandoffItem): Promise<void> {}
+  async handleHandoffData(_items: readonly HandoffItem[]): Promise<void> {}
+  async takeHandoffChanges(): Promise<HandoffItem[] | 'lost'> {
+    return 'lost';
+  }
   async *foldHandoffItems(): AsyncIterable<HandoffItem> {}
   async isEmpty(): Promise<boolean> {
     return this.count === 0;

@@ -207,3 +207,27 @@ test('a handler that throws synchronously does not break serialization', async (
   await flush();
   assert.deepEqual([a.value, b.value], [reply(1), reply(2)]);
 });
+
+test('exclusive work runs in mailbox order, alone on its vnode, and returns its value', async () => {
+  const { host, log, vnode } = setup();
+  const gate = new Gate();
+  const a = track(host.command(0, { op: 'inc', tag: 'a', gate }));
+  const ex = track(
+    host.exclusive(0, async (v) => {
+      log.push('0:exclusive');
+      return (v as Counter).count * 10;
+    }),
+  );
+  const b = track(host.command(0, { op: 'inc', tag: 'b' }));
+  await flush();
+  assert.equal(ex.done, false, 'waits for the running command');
+  gate.open();
+  await flush();
+  assert.equal(ex.value, 10, 'saw a, not b');
+  assert.deepEqual(b.value, reply(2));
+  assert.deepEqual(log, ['0:start:a', '0:end:a', '0:exclusive', '0:start:b', '0:end:b']);
+  assert.equal(vnode(0).maxActive, 1);
+  const failing = track(host.exclusive(0, () => Promise.reject(new InvalidArgumentError('no'))));
+  await flush();
+  assert.ok(failing.error instanceof InvalidArgumentError, 'a typed error passes through');
+});

@@ -28,8 +28,8 @@ test('handoff: items folded from one vnode merge into another; then the source i
   assert.equal(await source.vnode.handoffStarting({ node: 'n2', partition: 2 }), true);
   const items = await collect(source);
   assert.equal(items.length, 3);
-  for (const item of items) await target.vnode.handleHandoffData(item);
-  await target.vnode.handleHandoffData(items[0]!); // a resent item changes nothing
+  await target.vnode.handleHandoffData(items);
+  await target.vnode.handleHandoffData([items[0]!]); // a resent item changes nothing
   for (const k of ['a', 'c']) {
     const src = expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').object;
     assert.deepEqual(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').object, src);
@@ -49,6 +49,34 @@ test('handoff: items folded from one vnode merge into another; then the source i
   await source.vnode.terminate();
 });
 
+test('handoff: changes made while handing off are recorded, taken once, and lost on overflow or when not recording', async () => {
+  const source = harness({ node: 'n1', partition: 1 });
+  const target = harness({ node: 'n2', partition: 1 });
+  assert.equal(await source.vnode.takeHandoffChanges(10), 'lost', 'not recording before handoffStarting');
+  await putKey(source, 'before', 'v0');
+  assert.equal(await source.vnode.handoffStarting({ node: 'n2', partition: 1 }), true);
+  await target.vnode.handleHandoffData(await collect(source));
+  await putKey(source, 'during-1', 'v1');
+  await putKey(source, 'during-2', 'v2');
+  await putKey(source, 'during-1', 'v3');
+  const first = await source.vnode.takeHandoffChanges(1);
+  assert.ok(Array.isArray(first) && first.length === 1);
+  const rest = await source.vnode.takeHandoffChanges(10);
+  assert.ok(Array.isArray(rest) && rest.length === 1);
+  assert.deepEqual(await source.vnode.takeHandoffChanges(10), [], 'taken changes are forgotten');
+  await target.vnode.handleHandoffData([...first, ...rest]);
+  for (const k of ['before', 'during-1', 'during-2']) {
+    const src = expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').object;
+    assert.deepEqual(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').object, src, k);
+  }
+  // A target that already holds a key merges; one batch with two copies of a key merges them first.
+  await target.vnode.handleHandoffData([...first, ...first]);
+  await source.vnode.handoffFinished({ node: 'n2', partition: 1 });
+  await putKey(source, 'after', 'v4');
+  assert.equal(await source.vnode.takeHandoffChanges(10), 'lost', 'not recording after handoffFinished');
+  assert.equal(await source.vnode.handoffSize(), 4);
+});
+
 test('handoff keys round-trip; corrupt items are refused with kv_corrupt_object', async () => {
   const k = { bucketType: 't', bucket: new Uint8Array([98]), key: new Uint8Array([0, 255]) };
   assert.deepEqual(decodeHandoffKey(encodeHandoffKey(k)), k);
@@ -56,7 +84,7 @@ test('handoff keys round-trip; corrupt items are refused with kv_corrupt_object'
   const good = harness({ node: 'n2' });
   await putKey(good, 'x', 'x');
   const [item] = await collect(good);
-  const refused = async (bad: HandoffItem) => assert.rejects(h.vnode.handleHandoffData(bad), (e: { code?: string }) => e.code === 'kv_corrupt_object');
+  const refused = async (bad: HandoffItem) => assert.rejects(h.vnode.handleHandoffData([item!, bad]), (e: { code?: string }) => e.code === 'kv_corrupt_object');
   await refused({ key: new Uint8Array([7, 1]), value: item!.value });
   await refused({ key: item!.key, value: new Uint8Array([1, 2, 3]) });
   await refused({ key: encodeHandoffKey({ ...k, bucket: new TextEncoder().encode(KEY.bucket) }), value: item!.value });
