@@ -50,6 +50,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ringSize: config.ringSize,
     targetNVal: config.targetNVal,
     pid: process.pid,
+    autoCompleteTransfers: false, // the KV service's handoff reports them
     // A join seed is given by address: ask it (as an authenticated peer of
     // this cluster, so a node of another cluster refuses) for its name.
     resolveAddress: async (seedAddress) => {

@@ -3,7 +3,11 @@ import type { WireMessage } from '../core/env.js';
 import { RondoError } from '../core/errors.js';
 import type { AdminReply, AdminRequest } from '../core/node/admin-messages.js';
 import type { BucketTypeRequest } from '../kv/admin/index.js';
+import type { HandoffAdminRequest } from '../core/handoff/admin.js';
 import { rpcRequest } from '../core/transport/index.js';
+
+/** Every request the admin channel accepts. */
+export type AnyAdminRequest = AdminRequest | BucketTypeRequest | HandoffAdminRequest;
 
 export interface AdminTarget {
   address: string;
@@ -11,7 +15,7 @@ export interface AdminTarget {
   timeoutMs?: number;
 }
 
-export async function adminCall(target: AdminTarget, req: AdminRequest | BucketTypeRequest): Promise<AdminReply> {
+export async function adminCall(target: AdminTarget, req: AnyAdminRequest): Promise<AdminReply> {
   const reply: WireMessage = await rpcRequest({
     address: target.address,
     clusterSecret: target.clusterSecret,
@@ -27,7 +31,7 @@ export async function adminCall(target: AdminTarget, req: AdminRequest | BucketT
  * Plan and commit must run on the claimant. When the node we asked is not the
  * claimant, look the claimant's address up from member-status and ask it.
  */
-export async function adminCallOnClaimant(target: AdminTarget, req: AdminRequest | BucketTypeRequest): Promise<{ reply: AdminReply; via?: string }> {
+export async function adminCallOnClaimant(target: AdminTarget, req: AnyAdminRequest): Promise<{ reply: AdminReply; via?: string }> {
   try {
     return { reply: await adminCall(target, req) };
   } catch (err) {

@@ -2,10 +2,10 @@
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { RondoError } from '../core/errors.js';
-import type { AdminRequest } from '../core/node/admin-messages.js';
-import type { BucketTypeRequest } from '../kv/admin/index.js';
+import type { AdminReply } from '../core/node/admin-messages.js';
+import type { HandoffAdminRequest } from '../core/handoff/admin.js';
 import { startNode } from '../node.js';
-import { adminCall, adminCallOnClaimant, type AdminTarget } from './admin.js';
+import { adminCall, adminCallOnClaimant, type AdminTarget, type AnyAdminRequest } from './admin.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ConfigSource } from './config.js';
 import { runDevCluster } from './dev.js';
 
@@ -86,9 +86,13 @@ function adminTarget(): AdminTarget {
   return { address, clusterSecret: secret };
 }
 
-async function runAdmin(req: AdminRequest | BucketTypeRequest, opts: { onClaimant?: boolean } = {}): Promise<void> {
+async function runAdmin(req: AnyAdminRequest, opts: { onClaimant?: boolean } = {}): Promise<void> {
   const target = adminTarget();
   const { reply, via } = opts.onClaimant ? await adminCallOnClaimant(target, req) : { reply: await adminCall(target, req), via: undefined };
+  printReply(reply, via);
+}
+
+function printReply(reply: AdminReply, via?: string): void {
   if (admin.opts<{ json?: boolean }>().json) {
     process.stdout.write(`${JSON.stringify(reply.data ?? reply.lines, null, 2)}\n`);
     return;
@@ -97,11 +101,37 @@ async function runAdmin(req: AdminRequest | BucketTypeRequest, opts: { onClaiman
   for (const line of reply.lines) process.stdout.write(`${line}\n`);
 }
 
+/** Repeat a request every `seconds` until Ctrl-C, redrawing in place on a terminal. */
+async function watchAdmin(req: HandoffAdminRequest, seconds: number): Promise<void> {
+  const target = adminTarget();
+  for (;;) {
+    const reply = await adminCall(target, req);
+    // A pipe or log file gets every snapshot, separated, instead of escape codes.
+    process.stdout.write(process.stdout.isTTY ? '\x1b[2J\x1b[H' : `--- ${new Date().toISOString()}\n`);
+    printReply(reply);
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+}
+
+function watchSeconds(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 2;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new RondoError('invalid_argument', `--watch wants a positive number of seconds, got ${value}`);
+  return seconds;
+}
+
+function partitionArg(p: string): number {
+  const partition = Number(p);
+  if (p.trim() === '' || !Number.isSafeInteger(partition) || partition < 0) throw new RondoError('invalid_argument', `partition must be a non-negative integer, got ${p}`);
+  return partition;
+}
+
 const cluster = admin.command('cluster').description('stage, plan and commit membership changes (like riak-admin cluster)');
 cluster.command('join <seed>').description('ask this node to join the cluster of the node at <seed> (host:port)').action((seed: string) => runAdmin({ type: 'admin.join', seed }));
 cluster.command('leave [node]').description('stage a leave of this node (or of <node>)').action((node?: string) => runAdmin(node ? { type: 'admin.leave', node } : { type: 'admin.leave' }));
 cluster.command('replace <old> <new>').description('stage moving every partition of <old> to <new> (which must have joined)').action((oldNode: string, newNode: string) => runAdmin({ type: 'admin.replace', old: oldNode, new: newNode }));
-cluster.command('force-remove <node>').description('stage removing a dead node without handing off its data').action((node: string) => runAdmin({ type: 'admin.force-remove', node }));
+cluster.command('force-remove <node>').description('stage removing a dead node; its data is not handed off: the other replicas rebuild it through read repair (and anti-entropy, in a later release)').action((node: string) => runAdmin({ type: 'admin.force-remove', node }));
 cluster.command('plan').description('show staged changes and the resulting ownership and transfers').action(() => runAdmin({ type: 'admin.plan' }, { onClaimant: true }));
 cluster.command('commit').description('apply the staged changes').action(() => runAdmin({ type: 'admin.commit' }, { onClaimant: true }));
 cluster.command('clear').description('drop all staged changes').action(() => runAdmin({ type: 'admin.clear' }));
@@ -115,6 +145,22 @@ admin.command('down <node>').description('mark an unreachable member down so the
 admin.command('member-status').description('members, their status, liveness and ring ownership').action(() => runAdmin({ type: 'admin.member-status' }));
 admin.command('ring-status').description('claimant, ring epoch, pending ownership transfers, unreachable nodes').action(() => runAdmin({ type: 'admin.ring-status' }));
 admin.command('node-info').description('name, address and cluster of the node').action(() => runAdmin({ type: 'admin.node-info' }));
+admin
+  .command('transfers')
+  .description('active handoff transfers on every live member, and pending ownership changes (like riak-admin transfers)')
+  .option('--watch [seconds]', 'redraw every N seconds (default 2) until Ctrl-C')
+  .action((opts: { watch?: string | boolean }) => {
+    const seconds = watchSeconds(opts.watch);
+    return seconds === undefined ? runAdmin({ type: 'handoff.transfers' }) : watchAdmin({ type: 'handoff.transfers' }, seconds);
+  });
+admin
+  .command('transfers-cancel <partition>')
+  .description("cancel the node's outbound transfer of <partition>; it is retried later")
+  .action((p: string) => runAdmin({ type: 'handoff.cancel', partition: partitionArg(p) }));
+admin
+  .command('repair <partition>')
+  .description('rebuild one partition on its owner from the neighbouring replicas (like riak-admin repair)')
+  .action((p: string) => runAdmin({ type: 'handoff.repair', partition: partitionArg(p) }));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof RondoError) {

@@ -61,11 +61,25 @@ export const TICK_INTERVAL_MS = 100; // option: tickIntervalMs; cores see time o
 export const VNODE_MAILBOX_COMMANDS_MAX = 1_000; // option: vnodeMailboxCommandsMax (per vnode: commands waiting behind the running one, plus 'noreply' ones still pending; beyond it a command is answered "overload" at once)
 export const VNODE_COMMAND_TIMEOUT_MS = 10_000; // option: vnodeCommandTimeoutMs (per command, from delivery: time in the mailbox plus time running)
 
+// --- handoff (src/core/handoff) ---
+export const HANDOFF_CONCURRENCY_DEFAULT = 2; // option: handoffConcurrency (transfers at once per node, per direction; like riak's handoff_concurrency)
+export const HANDOFF_BATCH_ITEMS_MAX = 500; // option: handoffBatchItemsMax (items per batch message)
+export const HANDOFF_BATCH_BYTES_MAX = 1024 * 1024; // option: handoffBatchBytesMax (item bytes per batch message; one larger item travels alone)
+export const HANDOFF_INFLIGHT_BYTES_MAX = 8 * 1024 * 1024; // option: handoffInflightBytesMax (sent but unacknowledged batch bytes per transfer)
+export const HANDOFF_STALL_TIMEOUT_MS = 120_000; // option: handoffStallTimeoutMs (a transfer with no progress this long is abandoned and retried)
+export const HANDOFF_RESEND_MS = 2_000; // option: handoffResendMs (an unacknowledged message is sent again after this)
+export const HANDOFF_RETRY_DELAY_MS = 5_000; // option: handoffRetryDelayMs (mean wait, jittered ±50%, before a failed or refused transfer is tried again)
+export const HANDOFF_CHECK_INTERVAL_MS = 1_000; // option: handoffCheckIntervalMs (how often each node looks for data to hand off, besides ring and liveness events)
+export const HANDOFF_DROP_GRACE_MS = 2_000; // option: handoffDropGraceMs (after the ring switches owners, the old copy is kept this long so nodes with the old ring still find it)
+export const HANDOFF_STATUS_TIMEOUT_MS = 3_000; // `admin transfers` waits this long for each member's rows
+
 assert(RING_SIZE_DEFAULT >= RING_SIZE_MIN && RING_SIZE_DEFAULT <= RING_SIZE_MAX, 'default ring size in range');
 assert(SWIM_PROBE_TIMEOUT_MS < SWIM_PROBE_INTERVAL_MS, 'probe timeout fits in a probe period');
 assert(SWIM_SUSPICION_TIMEOUT_MIN_MS <= SWIM_SUSPICION_TIMEOUT_MS, 'suspicion timeout range ordered');
 assert(SWIM_DIRECT_EVIDENCE_GRACE_MS < SWIM_PROBE_INTERVAL_MS + SWIM_SUSPICION_TIMEOUT_MIN_MS, 'direct-evidence grace ends before the first dead claim can exist');
 assert(RECONNECT_BACKOFF_MIN_MS < RECONNECT_BACKOFF_MAX_MS, 'backoff range ordered');
+assert(HANDOFF_RESEND_MS < HANDOFF_STALL_TIMEOUT_MS, 'a stalled transfer gets resends before it is abandoned');
+assert(HANDOFF_BATCH_BYTES_MAX <= HANDOFF_INFLIGHT_BYTES_MAX && HANDOFF_INFLIGHT_BYTES_MAX < OUTBOUND_QUEUE_BYTES_MAX, 'a batch fits the window, the window fits a peer queue');
 // A killed node must be seen down within 5 s: one probe period to notice, the
 // suspicion timeout, and a gossip/probe period to spread it.
 assert(SWIM_PROBE_INTERVAL_MS * 2 + SWIM_SUSPICION_TIMEOUT_MS + GOSSIP_INTERVAL_MS * 2 < 5_000, 'detection bound under 5 s');

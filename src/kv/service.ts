@@ -19,7 +19,9 @@ import type { ClusterNode } from '../core/node/cluster-node.js';
 import type { Env, NodeName, WireMessage } from '../core/env.js';
 import { AbortedError, PeerUnreachableError, RondoError, assert } from '../core/errors.js';
 import { chashKey } from '../core/ring/hash.js';
-import { preflist } from '../core/ring/preflist.js';
+import { preflist, primaryPartitions } from '../core/ring/preflist.js';
+import { HandoffManager, type HandoffOptions } from '../core/handoff/index.js';
+import type { HandoffItem } from '../core/vnode/types.js';
 import { VnodeHost } from '../core/vnode/index.js';
 import type { StorageEngine } from './backend/index.js';
 import { DeleteFsm } from './coord/delete-fsm.js';
@@ -34,7 +36,7 @@ import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type Quor
 import { RequestTable } from './service/request-table.js';
 import { describeKey, HybridClock } from './object/index.js';
 import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
-import { KvVnode, errorReply } from './vnode/index.js';
+import { KvVnode, decodeHandoffKey, errorReply } from './vnode/index.js';
 import type { KeyRef, KvCommand, KvReply, PutContent } from './vnode/index.js';
 
 export type { GetAnswer } from './coord/get-fsm.js';
@@ -59,6 +61,8 @@ export interface KvServiceOptions {
   /** Object size and sibling limits (warn and refuse); Riak's defaults when absent. */
   objectLimits?: Partial<ObjectLimits>;
   pendingRequestsMax?: number; // default PENDING_VNODE_REQUESTS_MAX
+  /** Handoff limits and timings (HANDOFF_DEFAULTS when absent). */
+  handoff?: Partial<HandoffOptions>;
 }
 
 /** Bucket properties the caller passes for now (bucket types come later). */
@@ -124,6 +128,7 @@ export class KvService {
   private readonly cluster: ClusterNode;
   private readonly env: Env;
   private readonly host: VnodeHost<KvCommand, KvReply>;
+  readonly handoff: HandoffManager<KvCommand, KvReply>;
   private readonly requests: RequestTable;
   private readonly nVal: number;
   private readonly reapDelayMs: number | undefined; // undefined = keep tombstones
@@ -162,11 +167,32 @@ export class KvService {
     });
     this.requests = new RequestTable({ env: opts.env, max: opts.pendingRequestsMax ?? PENDING_VNODE_REQUESTS_MAX, idPrefix: `${this.name}:${this.vnodeEpoch}` });
     opts.cluster.registerService('kv', { receive: (from, msg) => this.receive(from, msg) });
+    this.handoff = new HandoffManager({
+      cluster: opts.cluster,
+      host: this.host,
+      partitionsWithData: () => engine.partitions(),
+      belongsTo: (item, targetPartition) => this.belongsTo(item, targetPartition),
+      repairNVal: this.nVal,
+      ...(opts.handoff ? { options: opts.handoff } : {}),
+    });
+    this.handoff.start();
+  }
+
+  /**
+   * Repair's filter: the item's key has `targetPartition` in its preference
+   * list. Uses the service's default n_val: a bucket with a larger n_val gets
+   * only the keys the default covers (repair by bucket n_val is not built).
+   */
+  private belongsTo(item: HandoffItem, targetPartition: number): boolean {
+    const key = decodeHandoffKey(item.key);
+    const ringSize = this.cluster.ring().ringSize;
+    return primaryPartitions(chashKey(key.bucketType, key.bucket, key.key), Math.min(this.nVal, ringSize), ringSize).includes(targetPartition);
   }
 
   /** Fail pending requests, cancel scheduled reaps, stop the vnodes. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.handoff.stop();
     this.requests.clear(new AbortedError('kv service stopping'));
     for (const id of this.reapTimers) this.env.clearTimer(id);
     this.reapTimers.clear();

@@ -38,6 +38,8 @@ export interface ClusterNodeOptions {
 /** A service built on the cluster core (e.g. the KV store) receiving its own messages. */
 export interface ClusterService {
   receive(from: NodeName, msg: WireMessage): void;
+  /** Admin requests whose type starts with `${prefix}.` (from the CLI); errors are typed RondoErrors. */
+  handleAdmin?(req: WireMessage): Promise<AdminReply>;
 }
 
 export class ClusterNode {
@@ -51,6 +53,7 @@ export class ClusterNode {
   private tickTimer: TimerId | undefined;
   private running = false;
   private leftListeners: (() => void)[] = [];
+  private changeListeners: (() => void)[] = [];
   private readonly services = new Map<string, ClusterService>();
   private hasLeft = false;
 
@@ -123,6 +126,20 @@ export class ClusterNode {
     return this.watcher.upNodes(this.name);
   }
 
+  /** Called after the ring changed or a peer went up or down (handoff re-checks its duties). */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * The receiver of a pending ownership transfer has all of `partition`'s
+   * data: tell the membership core, which reports it to the claimant (the
+   * ring switches owners only then).
+   */
+  reportTransferComplete(partition: number): void {
+    this.applyMembership(this.membership.step({ type: 'transfer-complete', partition }, this.env.nowMs()));
+  }
+
   /** Called once when this node has left the cluster (exiting or removed). */
   onLeft(listener: () => void): void {
     this.leftListeners.push(listener);
@@ -134,6 +151,8 @@ export class ClusterNode {
 
   /** Handle one admin request (from the CLI or a peer). Errors are typed RondoErrors. */
   async handleAdmin(raw: WireMessage): Promise<AdminReply> {
+    const service = this.services.get(raw.type.slice(0, Math.max(0, raw.type.indexOf('.'))));
+    if (service?.handleAdmin !== undefined) return service.handleAdmin(raw);
     if (!ADMIN_REQUEST_TYPES.has(raw.type)) throw new RondoError('invalid_argument', `unknown admin request ${JSON.stringify(raw.type)}`);
     const req = raw as AdminRequest;
     switch (req.type) {
@@ -225,6 +244,7 @@ export class ClusterNode {
       this.env.log.info({ peer: change.node, up: change.up }, change.up ? 'node up' : 'node down');
       this.applyMembership(this.membership.step({ type: 'liveness', node: change.node, up: change.up }, nowMs));
     }
+    this.notifyChange();
   }
 
   private applyMembership(out: MembershipOutput): void {
@@ -232,11 +252,16 @@ export class ClusterNode {
     if (out.persist) this.env.meta.save(RING_META_KEY, pack(this.membership.ring()));
     if (out.ringChanged) this.syncPeers();
     for (const { to, msg } of out.send) this.send(to, msg);
+    if (out.ringChanged) this.notifyChange();
     if (out.left && !this.hasLeft) {
       this.hasLeft = true;
       this.env.log.info({}, 'this node has left the cluster');
       for (const listener of this.leftListeners) listener();
     }
+  }
+
+  private notifyChange(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   /** Teach the network and the detector who the other members are. */

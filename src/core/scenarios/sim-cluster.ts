@@ -19,6 +19,8 @@ export interface SimClusterOptions {
   targetNVal?: number;
   faults?: Partial<NetworkFaults>;
   verbose?: boolean;
+  /** Receivers report pending transfers done at once (clusters without a data service to hand off). Default true. */
+  autoCompleteTransfers?: boolean;
 }
 
 export class SimCluster {
@@ -59,6 +61,7 @@ export class SimCluster {
       clusterName: 'sim',
       ringSize: this.opts.ringSize ?? 64,
       targetNVal: this.opts.targetNVal ?? 4,
+      autoCompleteTransfers: this.opts.autoCompleteTransfers ?? true,
       resolveAddress: async (address) => {
         const found = this.addressToName.get(address);
         if (found === undefined) throw new RondoError('peer_unreachable', `no simulated node at ${address}`);

@@ -17,6 +17,11 @@ export class KvSimCluster extends SimCluster {
   readonly envs = new Map<NodeName, Env>();
   serviceOptions: Partial<KvServiceOptions> = {};
 
+  /** Transfers complete only when handoff has moved the data. */
+  constructor(opts: SimClusterOptions) {
+    super({ autoCompleteTransfers: false, ...opts });
+  }
+
   override boot(name: NodeName, env: Env): ClusterNode {
     const node = super.boot(name, env as Parameters<SimCluster['boot']>[1]);
     let engine = this.engines.get(name);
@@ -58,6 +63,17 @@ export class KvSimCluster extends SimCluster {
     }
   }
 
+  /** Like runUntil, but lets promise chains (handoff, vnode commands) run between slices. True when `predicate` held. */
+  async advanceUntil(predicate: () => boolean, maxMs: number): Promise<boolean> {
+    const end = this.sim.nowMs() + maxMs;
+    while (!predicate()) {
+      if (this.sim.nowMs() >= end) return false;
+      this.sim.runFor(SIM_SLICE_MS);
+      await microtasks();
+    }
+    return true;
+  }
+
   /** What `name`'s vnode for `partition` stores for `ref` (undefined: nothing). */
   async stored(name: NodeName, partition: number, ref: KeyRef): Promise<RObject | undefined> {
     const bytes = await this.engines.get(name)?.partition(partition).get(ref);
@@ -83,7 +99,7 @@ export async function formKvCluster(
   }
   cluster.runUntil(() => Object.keys(cluster.node('n1').ring().members).length === size, 10_000);
   await cluster.planAndCommit('n1');
-  if (!cluster.runUntil(() => cluster.settled() && allSeeAllUp(cluster), 60_000)) throw new Error('cluster did not settle');
+  if (!(await cluster.advanceUntil(() => cluster.settled() && allSeeAllUp(cluster), 60_000))) throw new Error('cluster did not settle');
   return cluster;
 }
 

@@ -1,0 +1,463 @@
+// The handoff manager (riak_core_handoff_manager + vnode_manager's handoff
+// checks): on every ring or liveness change and every checkIntervalMs it asks
+// the planner what this node must hand off, starts up to `concurrency`
+// outbound transfers (ownership first), cancels those the ring no longer
+// wants, and retries failed ones after a jittered delay. It also serves the
+// receiving side: inbound sessions apply batches through the vnode host (so
+// they queue with commands and obey the mailbox bound) and, for an ownership
+// transfer, tell the membership core the partition is complete.
+import {
+  HANDOFF_BATCH_BYTES_MAX, HANDOFF_BATCH_ITEMS_MAX, HANDOFF_CHECK_INTERVAL_MS, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_DROP_GRACE_MS,
+  HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
+} from '../constants.js';
+import type { Env, NodeName, TimerId, WireMessage } from '../env.js';
+import { InvalidArgumentError, RondoError, assert } from '../errors.js';
+import type { RingState } from '../membership/index.js';
+import type { AdminReply } from '../node/admin-messages.js';
+import type { ClusterNode } from '../node/cluster-node.js';
+import type { VnodeHost } from '../vnode/host.js';
+import type { HandoffItem } from '../vnode/types.js';
+import { isHandoffAdminRequest, type HandoffAdminRequest, type NodeTransfers, type TransfersReport } from './admin.js';
+import { parseHandoffMessage, type HandoffBatch, type HandoffFinish, type HandoffMessage, type HandoffReply, type HandoffStart } from './messages.js';
+import { OutboundTransfer, TransferRefused, type HandoffLimits, type SwitchState } from './outbound.js';
+import { wantedTransfers } from './planner.js';
+import { renderTransfers } from './render.js';
+import type { TransferKind, TransferRow } from './types.js';
+
+export interface HandoffOptions extends HandoffLimits {
+  /** Outbound and inbound transfers at once, each (riak's handoff_concurrency). */
+  concurrency: number;
+  retryDelayMs: number;
+}
+
+export const HANDOFF_DEFAULTS: HandoffOptions = {
+  concurrency: HANDOFF_CONCURRENCY_DEFAULT,
+  batchItemsMax: HANDOFF_BATCH_ITEMS_MAX,
+  batchBytesMax: HANDOFF_BATCH_BYTES_MAX,
+  inflightBytesMax: HANDOFF_INFLIGHT_BYTES_MAX,
+  stallTimeoutMs: HANDOFF_STALL_TIMEOUT_MS,
+  resendMs: HANDOFF_RESEND_MS,
+  retryDelayMs: HANDOFF_RETRY_DELAY_MS,
+  checkIntervalMs: HANDOFF_CHECK_INTERVAL_MS,
+  dropGraceMs: HANDOFF_DROP_GRACE_MS,
+};
+
+export interface HandoffManagerOptions<Command, Reply> {
+  cluster: ClusterNode;
+  host: VnodeHost<Command, Reply>;
+  /** Local partitions that hold any data. */
+  partitionsWithData(): Promise<number[]>;
+  /** Repair: whether an item of one partition also belongs to `targetPartition` (its key's preference list includes it). */
+  belongsTo?(item: HandoffItem, targetPartition: number): boolean;
+  /** n_val repair assumes for neighbours (default N_VAL_DEFAULT). */
+  repairNVal?: number;
+  options?: Partial<HandoffOptions>;
+}
+
+interface Inbound {
+  id: string;
+  from: NodeName;
+  kind: TransferKind;
+  partition: number;
+  targetPartition: number;
+  epoch: number;
+  items: number;
+  bytes: number;
+  applied: Set<number>;
+  finished: boolean;
+  startedMs: number;
+  lastMs: number;
+}
+
+/** Non-transient errors: a batch that fails with one of these is applied item by item, skipping the bad items. */
+const TRANSIENT_CODES: ReadonlySet<string> = new Set(['overload', 'timeout', 'aborted', 'internal', 'backend_closed']);
+
+export class HandoffManager<Command, Reply> {
+  readonly options: HandoffOptions;
+  private readonly cluster: ClusterNode;
+  private readonly env: Env;
+  private readonly self: NodeName;
+  private readonly host: VnodeHost<Command, Reply>;
+  private readonly o: HandoffManagerOptions<Command, Reply>;
+  /** Outbound transfers by source partition (one at a time per partition). */
+  private readonly outbound = new Map<number, OutboundTransfer<Command, Reply>>();
+  private readonly inbound = new Map<string, Inbound>();
+  private readonly attempts = new Map<number, number>();
+  private readonly retryAtMs = new Map<number, number>();
+  /** Repairs this node was asked to send, waiting for a free slot. */
+  private readonly repairQueue: { partition: number; targetPartition: number; to: NodeName }[] = [];
+  private readonly statusWaiters = new Map<string, (rows: TransferRow[]) => void>();
+  private nextId = 0;
+  private timer: TimerId | undefined;
+  private checking = false;
+  private recheck = false;
+  private running = false;
+  /** Transfers completed and failed since start (for stats). */
+  completed = 0;
+  failed = 0;
+
+  constructor(opts: HandoffManagerOptions<Command, Reply>) {
+    this.o = opts;
+    this.cluster = opts.cluster;
+    this.env = opts.cluster.env;
+    this.self = opts.cluster.name;
+    this.host = opts.host;
+    this.options = { ...HANDOFF_DEFAULTS, ...opts.options };
+    const o = this.options;
+    assert(Number.isSafeInteger(o.concurrency) && o.concurrency >= 1, 'handoff concurrency is a positive integer');
+    assert(o.batchItemsMax >= 1 && o.batchBytesMax >= 1 && o.inflightBytesMax >= o.batchBytesMax, 'handoff batch limits are positive and fit the window');
+    assert(o.resendMs > 0 && o.stallTimeoutMs > o.resendMs && o.retryDelayMs > 0 && o.checkIntervalMs > 0 && o.dropGraceMs >= 0, 'handoff timings are positive');
+    opts.cluster.registerService('handoff', {
+      receive: (from, msg) => this.receive(from, msg),
+      handleAdmin: (req) => this.handleAdmin(req),
+    });
+    opts.cluster.onChange(() => this.scheduleCheck(0));
+  }
+
+  start(): void {
+    this.running = true;
+    this.scheduleCheck(this.options.checkIntervalMs);
+  }
+
+  /** Cancel every transfer and stop checking. Local data stays (a later start hands it off). */
+  stop(): void {
+    this.running = false;
+    if (this.timer !== undefined) this.env.clearTimer(this.timer);
+    this.timer = undefined;
+    for (const t of this.outbound.values()) t.cancel(new RondoError('aborted', 'handoff stopping'));
+    this.inbound.clear();
+  }
+
+  /** No outbound transfer runs or waits (used by a leaving node before it shuts down). */
+  async idle(): Promise<boolean> {
+    if (this.outbound.size > 0 || this.repairQueue.length > 0) return false;
+    return wantedTransfers(this.cluster.ring(), this.self, await this.o.partitionsWithData()).length === 0;
+  }
+
+  rows(): TransferRow[] {
+    const now = this.env.nowMs();
+    const rows = [...this.outbound.values()].map((t) => t.row(this.self));
+    for (const s of this.inbound.values()) {
+      if (s.finished) continue;
+      rows.push({
+        id: s.id, node: this.self, direction: 'inbound', kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, peer: s.from,
+        phase: 'receiving', items: s.items, bytes: s.bytes, attempt: 1, elapsedMs: now - s.startedMs,
+      });
+    }
+    return rows;
+  }
+
+  /** Every live member's rows (this node's own directly), for `rondo admin transfers`. */
+  async report(): Promise<TransfersReport> {
+    const ring = this.cluster.ring();
+    const up = this.cluster.upNodes();
+    const members = Object.values(ring.members).filter((m) => m.status !== 'removed').map((m) => m.name).sort();
+    const nodes = await Promise.all(members.map(async (node): Promise<NodeTransfers> => {
+      if (node === this.self) return { node, rows: this.rows() };
+      if (!up.has(node)) return { node, rows: [], error: 'down' };
+      const rows = await this.askStatus(node);
+      return rows === undefined ? { node, rows: [], error: `no answer within ${HANDOFF_STATUS_TIMEOUT_MS} ms` } : { node, rows };
+    }));
+    return { via: this.self, concurrency: this.options.concurrency, nodes, pending: ring.ownership.pending };
+  }
+
+  /** Cancel this node's outbound transfer of `partition`; it is retried after the retry delay. */
+  cancel(partition: number): boolean {
+    const t = this.outbound.get(partition);
+    if (t === undefined) return false;
+    t.cancel(new RondoError('aborted', `transfer of partition ${partition} cancelled by an operator`));
+    return true;
+  }
+
+  /**
+   * Rebuild `partition` here from its neighbours (riak-admin repair): each
+   * owner of the partitions within repairNVal - 1 of it sends the keys whose
+   * preference list includes `partition`. Returns what was asked of whom.
+   */
+  repair(partition: number): string[] {
+    const ring = this.cluster.ring();
+    if (!Number.isSafeInteger(partition) || partition < 0 || partition >= ring.ringSize) {
+      throw new InvalidArgumentError(`partition must be an integer in 0..${ring.ringSize - 1}`);
+    }
+    if (ring.ownership.owners[partition] !== this.self) {
+      throw new InvalidArgumentError(`${this.self} does not own partition ${partition} (${ring.ownership.owners[partition]} does); run repair there`);
+    }
+    if (this.o.belongsTo === undefined) throw new InvalidArgumentError('this service does not support repair');
+    const n = this.o.repairNVal ?? N_VAL_DEFAULT;
+    const lines: string[] = [];
+    for (let d = -(n - 1); d <= n - 1; d++) {
+      if (d === 0) continue;
+      const source = (((partition + d) % ring.ringSize) + ring.ringSize) % ring.ringSize;
+      const owner = ring.ownership.owners[source] as NodeName;
+      const request = { type: 'handoff.repair-request' as const, partition: source, targetPartition: partition, to: this.self };
+      if (owner === this.self) this.repairQueue.push(request);
+      else this.cluster.send(owner, request);
+      lines.push(`asked ${owner} to send partition ${source}'s keys of partition ${partition}`);
+    }
+    this.scheduleCheck(0);
+    return lines;
+  }
+
+  async handleAdmin(raw: WireMessage): Promise<AdminReply> {
+    if (!isHandoffAdminRequest(raw)) throw new InvalidArgumentError(`unknown handoff admin request ${JSON.stringify(raw.type)}`);
+    const req: HandoffAdminRequest = raw;
+    switch (req.type) {
+      case 'handoff.transfers': {
+        const report = await this.report();
+        return { type: 'admin.reply', ok: true, lines: renderTransfers(report), data: report };
+      }
+      case 'handoff.cancel': {
+        const cancelled = this.cancel(req.partition);
+        return { type: 'admin.reply', ok: true, lines: [cancelled ? `cancelled the transfer of partition ${req.partition} on ${this.self}; it will be retried in about ${Math.round(this.options.retryDelayMs / 1000)} s` : `no active transfer of partition ${req.partition} on ${this.self}`], data: { cancelled } };
+      }
+      case 'handoff.repair': {
+        const lines = this.repair(req.partition);
+        return { type: 'admin.reply', ok: true, lines: [...lines, "watch progress with 'rondo admin transfers'"], data: { asked: lines.length } };
+      }
+      default: {
+        const never: never = req;
+        throw new InvalidArgumentError(`unhandled handoff admin request ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  // --- planning ---
+
+  private scheduleCheck(delayMs: number): void {
+    if (!this.running) return;
+    if (this.timer !== undefined) this.env.clearTimer(this.timer);
+    this.timer = this.env.setTimer(delayMs, () => {
+      this.timer = undefined;
+      this.check().then(
+        () => this.scheduleCheck(this.recheck ? 0 : this.options.checkIntervalMs),
+        (err: unknown) => {
+          this.env.log.error({ err: String(err) }, 'handoff check failed');
+          this.scheduleCheck(this.options.checkIntervalMs);
+        },
+      );
+    });
+  }
+
+  private async check(): Promise<void> {
+    if (this.checking || !this.running) return;
+    this.checking = true;
+    this.recheck = false;
+    try {
+      const ring = this.cluster.ring();
+      const wanted = wantedTransfers(ring, this.self, await this.o.partitionsWithData());
+      if (!this.running) return;
+      const byPartition = new Map(wanted.map((w) => [w.partition, w]));
+      for (const [partition, t] of this.outbound) {
+        if (t.spec.kind === 'repair') continue;
+        const w = byPartition.get(partition);
+        if (w === undefined && t.phase !== 'dropping' && t.phase !== 'awaiting-switch') t.cancel(new RondoError('aborted', `partition ${partition} no longer needs handing off`));
+        else if (w !== undefined && w.to !== t.spec.to) t.cancel(new RondoError('aborted', `partition ${partition} now goes to ${w.to}, not ${t.spec.to}`));
+      }
+      const up = this.cluster.upNodes();
+      const now = this.env.nowMs();
+      for (const w of wanted) {
+        if (this.outbound.size >= this.options.concurrency) break;
+        if (this.outbound.has(w.partition) || !up.has(w.to) || (this.retryAtMs.get(w.partition) ?? 0) > now) continue;
+        this.launch(w.partition, w.partition, w.kind, w.to, w.epoch);
+      }
+      while (this.repairQueue.length > 0 && this.outbound.size < this.options.concurrency) {
+        const r = this.repairQueue[0]!;
+        if (this.outbound.has(r.partition)) break;
+        this.repairQueue.shift();
+        this.launch(r.partition, r.targetPartition, 'repair', r.to, 0);
+      }
+      this.sweepInbound(now);
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private launch(partition: number, targetPartition: number, kind: TransferKind, to: NodeName, epoch: number): void {
+    const attempt = (this.attempts.get(partition) ?? 0) + 1;
+    this.attempts.set(partition, attempt);
+    const id = `${this.self}:${this.cluster.env.random.int(2 ** 30).toString(36)}:${this.nextId++}`;
+    const transfer = new OutboundTransfer({ id, kind, partition, targetPartition, to, epoch, attempt }, {
+      env: this.env,
+      host: this.host,
+      limits: this.options,
+      send: (peer, msg, channel) => this.cluster.send(peer, msg, channel),
+      switchState: (p, newOwner) => this.switchState(p, newOwner),
+      ...(this.o.belongsTo ? { belongsTo: this.o.belongsTo } : {}),
+    });
+    this.outbound.set(partition, transfer);
+    this.env.log.info({ id, kind, partition, targetPartition, to, attempt }, 'handoff starting');
+    transfer.run().then(
+      () => {
+        this.completed++;
+        this.attempts.delete(partition);
+        this.retryAtMs.delete(partition);
+        this.env.log.info({ id, kind, partition, to, items: transfer.items, bytes: transfer.bytes, ms: this.env.nowMs() - transfer.startedMs }, 'handoff done');
+      },
+      (err: unknown) => {
+        const refused = err instanceof TransferRefused;
+        if (!refused) this.failed++;
+        const jitter = 0.5 + this.env.random.next();
+        this.retryAtMs.set(partition, this.env.nowMs() + Math.round(this.options.retryDelayMs * jitter));
+        this.env.log[refused ? 'debug' : 'warn']({ id, kind, partition, to, err: err instanceof Error ? err.message : String(err) }, 'handoff did not complete; will retry');
+      },
+    ).finally(() => {
+      if (this.outbound.get(partition) === transfer) this.outbound.delete(partition);
+      this.recheck = true;
+      this.scheduleCheck(0);
+    });
+  }
+
+  private switchState(partition: number, to: NodeName): SwitchState {
+    const ring: RingState = this.cluster.ring();
+    if (ring.ownership.pending.some((t) => t.partition === partition && t.from === this.self && t.to === to)) return 'waiting';
+    return ring.ownership.owners[partition] === to ? 'switched' : 'gone';
+  }
+
+  // --- messages ---
+
+  private receive(from: NodeName, raw: WireMessage): void {
+    if (!this.running) return;
+    const msg = parseHandoffMessage(raw);
+    if (typeof msg === 'string') {
+      this.env.log.warn({ from, type: raw.type, problem: msg }, 'dropping malformed handoff message');
+      return;
+    }
+    this.onMessage(from, msg);
+  }
+
+  private onMessage(from: NodeName, msg: HandoffMessage): void {
+    switch (msg.type) {
+      case 'handoff.start':
+        return this.onStart(from, msg);
+      case 'handoff.batch':
+        return this.onBatch(from, msg);
+      case 'handoff.finish':
+        return this.onFinish(from, msg);
+      case 'handoff.close': {
+        const s = this.inbound.get(msg.id);
+        if (s !== undefined && s.from === from) this.inbound.delete(msg.id);
+        return;
+      }
+      case 'handoff.reply': {
+        for (const t of this.outbound.values()) if (t.spec.id === msg.id && t.spec.to === from) t.onReply(msg);
+        return;
+      }
+      case 'handoff.status-request':
+        this.cluster.send(from, { type: 'handoff.status', reqId: msg.reqId, rows: this.rows() });
+        return;
+      case 'handoff.status':
+        this.statusWaiters.get(`${from}|${msg.reqId}`)?.(msg.rows);
+        return;
+      case 'handoff.repair-request':
+        if (msg.partition < this.cluster.ring().ringSize && msg.targetPartition < this.cluster.ring().ringSize && this.repairQueue.length < this.cluster.ring().ringSize) {
+          this.repairQueue.push({ partition: msg.partition, targetPartition: msg.targetPartition, to: from });
+          this.scheduleCheck(0);
+        }
+        return;
+      default: {
+        const never: never = msg;
+        this.env.log.warn({ from, msg: String(never) }, 'unhandled handoff message');
+      }
+    }
+  }
+
+  private reply(to: NodeName, id: string, kind: HandoffReply['to'], seq: number, ok: boolean, reason?: string): void {
+    this.cluster.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }) });
+  }
+
+  private onStart(from: NodeName, msg: HandoffStart): void {
+    const ring = this.cluster.ring();
+    if (msg.targetPartition >= ring.ringSize || msg.partition >= ring.ringSize) return this.reply(from, msg.id, 'start', 0, false, 'no such partition');
+    if (this.inbound.has(msg.id)) return this.reply(from, msg.id, 'start', 0, true); // a resent start
+    // A sender that restarted begins again: its earlier session for the same partition is dead.
+    for (const [id, s] of this.inbound) if (s.from === from && s.targetPartition === msg.targetPartition) this.inbound.delete(id);
+    const active = [...this.inbound.values()].filter((s) => !s.finished).length;
+    if (active >= this.options.concurrency) return this.reply(from, msg.id, 'start', 0, false, `busy: ${active} inbound transfers (handoff_concurrency ${this.options.concurrency})`);
+    if (msg.kind === 'ownership' && !this.pendingTo(msg.targetPartition, from)) {
+      return this.reply(from, msg.id, 'start', 0, false, `this node's ring has no pending transfer of partition ${msg.targetPartition} from ${from} (not caught up yet?)`);
+    }
+    const now = this.env.nowMs();
+    this.inbound.set(msg.id, { id: msg.id, from, kind: msg.kind, partition: msg.partition, targetPartition: msg.targetPartition, epoch: msg.epoch, items: 0, bytes: 0, applied: new Set(), finished: false, startedMs: now, lastMs: now });
+    this.reply(from, msg.id, 'start', 0, true);
+  }
+
+  private onBatch(from: NodeName, msg: HandoffBatch): void {
+    const s = this.inbound.get(msg.id);
+    if (s === undefined || s.from !== from) return this.reply(from, msg.id, 'batch', msg.seq, false, 'unknown-transfer');
+    s.lastMs = this.env.nowMs();
+    if (s.applied.has(msg.seq)) return this.reply(from, msg.id, 'batch', msg.seq, true);
+    this.apply(s, msg.items).then(
+      () => {
+        if (!s.applied.has(msg.seq)) {
+          s.applied.add(msg.seq);
+          s.items += msg.items.length;
+          s.bytes += msg.items.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0);
+        }
+        s.lastMs = this.env.nowMs();
+        this.reply(from, msg.id, 'batch', msg.seq, true);
+      },
+      (err: unknown) => this.reply(from, msg.id, 'batch', msg.seq, false, err instanceof RondoError ? err.code : 'internal'),
+    );
+  }
+
+  /** Apply a batch; if it fails for a non-transient reason, item by item, skipping (and logging) the bad ones. */
+  private async apply(s: Inbound, items: HandoffItem[]): Promise<void> {
+    try {
+      await this.host.exclusive(s.targetPartition, (v) => v.handleHandoffData(items));
+    } catch (err) {
+      if (!(err instanceof RondoError) || TRANSIENT_CODES.has(err.code)) throw err;
+      for (const item of items) {
+        try {
+          await this.host.exclusive(s.targetPartition, (v) => v.handleHandoffData([item]));
+        } catch (itemErr) {
+          if (!(itemErr instanceof RondoError) || TRANSIENT_CODES.has(itemErr.code)) throw itemErr;
+          this.env.log.error({ id: s.id, from: s.from, partition: s.targetPartition, err: itemErr.message }, 'handoff item refused; skipped');
+        }
+      }
+    }
+  }
+
+  private onFinish(from: NodeName, msg: HandoffFinish): void {
+    const s = this.inbound.get(msg.id);
+    if (s === undefined || s.from !== from) return this.reply(from, msg.id, 'finish', 0, false, 'unknown-transfer');
+    s.lastMs = this.env.nowMs();
+    if (s.applied.size !== msg.batches) return this.reply(from, msg.id, 'finish', 0, false, `saw ${s.applied.size} of ${msg.batches} batches`);
+    if (s.kind === 'ownership' && !s.finished) {
+      if (!this.pendingTo(s.targetPartition, from)) return this.reply(from, msg.id, 'finish', 0, false, `no pending transfer of partition ${s.targetPartition} from ${from} any more`);
+      this.cluster.reportTransferComplete(s.targetPartition);
+    }
+    if (!s.finished) this.env.log.info({ id: s.id, from, kind: s.kind, partition: s.targetPartition, items: s.items, bytes: s.bytes, ms: this.env.nowMs() - s.startedMs }, 'handoff received');
+    s.finished = true;
+    this.reply(from, msg.id, 'finish', 0, true);
+  }
+
+  private pendingTo(partition: number, from: NodeName): boolean {
+    return this.cluster.ring().ownership.pending.some((t) => t.partition === partition && t.from === from && t.to === this.self);
+  }
+
+  /** Forget sessions whose sender went quiet (it restarted or gave up without a close). */
+  private sweepInbound(now: number): void {
+    for (const [id, s] of this.inbound) if (now - s.lastMs > this.options.stallTimeoutMs) this.inbound.delete(id);
+  }
+
+  private askStatus(node: NodeName): Promise<TransferRow[] | undefined> {
+    const reqId = `${this.nextId++}`;
+    const key = `${node}|${reqId}`;
+    return new Promise((resolve) => {
+      const timer = this.env.setTimer(HANDOFF_STATUS_TIMEOUT_MS, () => {
+        this.statusWaiters.delete(key);
+        resolve(undefined);
+      });
+      this.statusWaiters.set(key, (rows) => {
+        this.env.clearTimer(timer);
+        this.statusWaiters.delete(key);
+        resolve(rows);
+      });
+      if (!this.cluster.send(node, { type: 'handoff.status-request', reqId })) {
+        this.env.clearTimer(timer);
+        this.statusWaiters.delete(key);
+        resolve(undefined);
+      }
+    });
+  }
+}

@@ -1,0 +1,323 @@
+// One outbound transfer: the sender's side of the handoff protocol, as one
+// async run. start (resent until answered) → fold the vnode into batches on
+// the bulk channel, at most `inflightBytesMax` unacknowledged (resent until
+// acknowledged) → send what changed meanwhile → finish → for ownership, wait
+// for the ring to switch owners → drop the local copy in one exclusive step
+// that first checks nothing changed since the last batch. Any failure throws;
+// the manager cancels the vnode's change record and retries from scratch
+// later, so a half-done transfer never deletes anything.
+import type { Env, NodeName, TimerId } from '../env.js';
+import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
+import type { VnodeHost } from '../vnode/host.js';
+import type { HandoffItem } from '../vnode/types.js';
+import type { HandoffBatch, HandoffMessage, HandoffReply } from './messages.js';
+import type { TransferKind, TransferPhase, TransferRow } from './types.js';
+
+export interface HandoffLimits {
+  batchItemsMax: number;
+  batchBytesMax: number;
+  inflightBytesMax: number;
+  stallTimeoutMs: number;
+  resendMs: number;
+  checkIntervalMs: number;
+  dropGraceMs: number;
+}
+
+/** What an ownership transfer waiting for the claimant sees in the ring. */
+export type SwitchState = 'waiting' | 'switched' | 'gone';
+
+export interface OutboundDeps<Command, Reply> {
+  env: Env;
+  host: VnodeHost<Command, Reply>;
+  limits: HandoffLimits;
+  send(to: NodeName, msg: HandoffMessage, channel: 'control' | 'bulk'): boolean;
+  /** Ownership only: has the ring moved the partition to `to` yet? */
+  switchState(partition: number, to: NodeName): SwitchState;
+  /** Repair only: does this item of the source partition belong to the target partition? */
+  belongsTo?(item: HandoffItem, targetPartition: number): boolean;
+}
+
+export interface OutboundSpec {
+  id: string;
+  kind: TransferKind;
+  partition: number;
+  targetPartition: number;
+  to: NodeName;
+  epoch: number;
+  attempt: number;
+}
+
+/** Retried later without counting as an error (receiver busy, ring not caught up). */
+export class TransferRefused extends RondoError {
+  constructor(message: string) {
+    super('overload', message);
+    this.name = 'TransferRefused';
+  }
+}
+
+interface InFlight {
+  batch: HandoffBatch;
+  bytes: number;
+  sentMs: number;
+}
+
+export class OutboundTransfer<Command, Reply> {
+  phase: TransferPhase = 'starting';
+  items = 0;
+  bytes = 0;
+  itemsTotal: number | undefined;
+  readonly startedMs: number;
+  private readonly controller = new AbortController();
+  private nextSeq = 0;
+  private readonly inflight = new Map<number, InFlight>();
+  private inflightBytes = 0;
+  private lastProgressMs: number;
+  /** Pending request (start or finish) waiting for its reply. */
+  private awaiting: { to: 'start' | 'finish'; resolve: (r: HandoffReply) => void } | undefined;
+  private wake: (() => void) | undefined;
+  private timer: TimerId | undefined;
+  private failure: RondoError | undefined;
+  private tracking = false;
+
+  constructor(
+    readonly spec: OutboundSpec,
+    private readonly deps: OutboundDeps<Command, Reply>,
+  ) {
+    this.startedMs = deps.env.nowMs();
+    this.lastProgressMs = this.startedMs;
+  }
+
+  row(node: NodeName): TransferRow {
+    const s = this.spec;
+    return {
+      id: s.id, node, direction: 'outbound', kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, peer: s.to,
+      phase: this.phase, items: this.items, bytes: this.bytes, ...(this.itemsTotal === undefined ? {} : { itemsTotal: this.itemsTotal }),
+      attempt: s.attempt, elapsedMs: this.deps.env.nowMs() - this.startedMs,
+    };
+  }
+
+  /** Stop the run: it throws `reason` at its next step. */
+  cancel(reason: RondoError): void {
+    if (this.failure !== undefined) return;
+    this.failure = reason;
+    this.controller.abort(reason);
+    this.wake?.();
+  }
+
+  onReply(msg: HandoffReply): void {
+    if (msg.to === 'batch') {
+      const entry = this.inflight.get(msg.seq);
+      if (entry === undefined) return; // a duplicate ack
+      if (!msg.ok) {
+        if (msg.reason === 'unknown-transfer') this.cancel(new RondoError('aborted', `${this.spec.to} does not know transfer ${this.spec.id} (restarted?)`));
+        return; // otherwise resent after resendMs
+      }
+      this.inflight.delete(msg.seq);
+      this.inflightBytes -= entry.bytes;
+      this.items += entry.batch.items.length;
+      this.bytes += entry.bytes;
+      this.lastProgressMs = this.deps.env.nowMs();
+      this.wake?.();
+      return;
+    }
+    if (this.awaiting?.to === msg.to) {
+      const { resolve } = this.awaiting;
+      this.awaiting = undefined;
+      this.lastProgressMs = this.deps.env.nowMs();
+      resolve(msg);
+      this.wake?.();
+    }
+  }
+
+  /** The whole transfer. Resolves when done (and, for ownership and hinted, the local copy dropped). */
+  async run(): Promise<void> {
+    const { env, host } = this.deps;
+    const s = this.spec;
+    this.timer = env.setTimer(this.deps.limits.resendMs / 2, () => this.onTimer());
+    try {
+      const started = await this.request('start', { type: 'handoff.start', id: s.id, kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, epoch: s.epoch });
+      if (!started.ok) throw new TransferRefused(`${s.to} refused ${s.kind} transfer of partition ${s.partition}: ${started.reason ?? 'no reason'}`);
+      const target = { node: s.to, partition: s.targetPartition };
+      const size = await host.exclusive(s.partition, async (v) => {
+        if (s.kind !== 'repair') {
+          if (!(await v.handoffStarting(target))) return false;
+          this.tracking = true;
+        }
+        return (await v.handoffSize?.()) ?? 0;
+      });
+      if (size === false) throw new TransferRefused(`vnode ${s.partition} is not ready to hand off`);
+      this.itemsTotal = size;
+      this.phase = 'folding';
+      await this.fold();
+      if (s.kind !== 'repair') {
+        this.phase = 'draining';
+        while ((await this.sendChanges()) > 0) this.check();
+      }
+      await this.drained();
+      this.phase = 'finishing';
+      const finished = await this.request('finish', { type: 'handoff.finish', id: s.id, batches: this.nextSeq });
+      if (!finished.ok) throw new TransferRefused(`${s.to} did not accept the end of transfer ${s.id}: ${finished.reason ?? 'no reason'}`);
+      if (s.kind === 'ownership') await this.awaitSwitch();
+      if (s.kind !== 'repair') await this.drop();
+    } catch (err) {
+      if (this.tracking) await host.exclusive(s.partition, (v) => v.handoffCancelled()).catch(() => undefined);
+      throw err;
+    } finally {
+      this.deps.send(s.to, { type: 'handoff.close', id: s.id }, 'control'); // ends the receiver's session either way
+      if (this.timer !== undefined) env.clearTimer(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private async fold(): Promise<void> {
+    const s = this.spec;
+    const vnode = this.deps.host.vnode(s.partition);
+    assert(vnode !== undefined, 'the vnode was started by the exclusive step');
+    let batch: HandoffItem[] = [];
+    let batchBytes = 0;
+    for await (const item of vnode.foldHandoffItems(this.controller.signal)) {
+      this.check();
+      if (s.kind === 'repair' && this.deps.belongsTo?.(item, s.targetPartition) !== true) continue;
+      const size = item.key.byteLength + item.value.byteLength;
+      if (batch.length > 0 && (batch.length >= this.deps.limits.batchItemsMax || batchBytes + size > this.deps.limits.batchBytesMax)) {
+        await this.sendBatch(batch, batchBytes);
+        batch = [];
+        batchBytes = 0;
+      }
+      batch.push(item);
+      batchBytes += size;
+    }
+    if (batch.length > 0) await this.sendBatch(batch, batchBytes);
+  }
+
+  /** Sends the next changed items; how many were sent. Throws if the change record was lost. */
+  private async sendChanges(): Promise<number> {
+    const changes = await this.deps.host.exclusive(this.spec.partition, (v) => v.takeHandoffChanges(this.deps.limits.batchItemsMax));
+    if (changes === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
+    if (changes.length > 0) await this.sendBatch(changes, changes.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
+    return changes.length;
+  }
+
+  private async sendBatch(items: HandoffItem[], bytes: number): Promise<void> {
+    while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) await this.sleep();
+    this.check();
+    const batch: HandoffBatch = { type: 'handoff.batch', id: this.spec.id, seq: this.nextSeq++, items };
+    this.inflight.set(batch.seq, { batch, bytes, sentMs: this.deps.env.nowMs() });
+    this.inflightBytes += bytes;
+    this.deps.send(this.spec.to, batch, 'bulk'); // a full queue counts as lost: resent by onTimer
+  }
+
+  private async drained(): Promise<void> {
+    while (this.inflight.size > 0) await this.sleep();
+    this.check();
+  }
+
+  /** Ownership: keep sending changes until the ring names the new owner. */
+  private async awaitSwitch(): Promise<void> {
+    this.phase = 'awaiting-switch';
+    for (;;) {
+      const state = this.deps.switchState(this.spec.partition, this.spec.to);
+      if (state === 'switched') return;
+      if (state === 'gone') throw new RondoError('aborted', `the ring no longer moves partition ${this.spec.partition} to ${this.spec.to}`);
+      this.lastProgressMs = this.deps.env.nowMs(); // waiting for the claimant is not a stall
+      await this.sendChanges();
+      await this.drained();
+      await this.pause(this.deps.limits.checkIntervalMs);
+    }
+  }
+
+  /** Delete the local copy, in the vnode's own turn, only when every change has been acknowledged. */
+  private async drop(): Promise<void> {
+    this.phase = 'dropping';
+    if (this.spec.kind === 'ownership') {
+      // Nodes still on the old ring may read here a little longer: keep the copy (and keep sending changes) meanwhile.
+      const until = this.deps.env.nowMs() + this.deps.limits.dropGraceMs;
+      while (this.deps.env.nowMs() < until) {
+        this.lastProgressMs = this.deps.env.nowMs();
+        await this.sendChanges();
+        await this.drained();
+        await this.pause(Math.min(this.deps.limits.checkIntervalMs, until - this.deps.env.nowMs()));
+      }
+    }
+    const target = { node: this.spec.to, partition: this.spec.targetPartition };
+    for (;;) {
+      const outcome = await this.deps.host.exclusive(this.spec.partition, async (v) => {
+        const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
+        if (changes === 'lost' || changes.length > 0) return changes;
+        await v.delete();
+        await v.handoffFinished(target);
+        this.tracking = false;
+        return 'dropped' as const;
+      });
+      if (outcome === 'dropped') break;
+      if (outcome === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
+      await this.sendBatch(outcome, outcome.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
+      await this.drained();
+    }
+  }
+
+  /** Send `msg` until a reply to it arrives (resent every resendMs; stall timeout applies). */
+  private request(to: 'start' | 'finish', msg: HandoffMessage): Promise<HandoffReply> {
+    this.check();
+    return new Promise<HandoffReply>((resolve, reject) => {
+      let sentMs = this.deps.env.nowMs();
+      this.deps.send(this.spec.to, msg, 'control');
+      this.awaiting = { to, resolve };
+      const waitLoop = async (): Promise<void> => {
+        while (this.awaiting !== undefined) {
+          await this.sleep();
+          this.check();
+          if (this.awaiting !== undefined && this.deps.env.nowMs() - sentMs >= this.deps.limits.resendMs) {
+            sentMs = this.deps.env.nowMs();
+            this.deps.send(this.spec.to, msg, 'control');
+          }
+        }
+      };
+      waitLoop().catch((err: unknown) => {
+        this.awaiting = undefined;
+        reject(err instanceof Error ? err : new Error(String(err)));
+      });
+    });
+  }
+
+  /** Resend overdue batches, enforce the stall timeout, wake the run. */
+  private onTimer(): void {
+    const { env, limits } = this.deps;
+    this.timer = env.setTimer(limits.resendMs / 2, () => this.onTimer());
+    const now = env.nowMs();
+    if (now - this.lastProgressMs > limits.stallTimeoutMs) {
+      this.cancel(new TimeoutError(`transfer ${this.spec.id} of partition ${this.spec.partition} to ${this.spec.to} made no progress for ${limits.stallTimeoutMs} ms`));
+      return;
+    }
+    for (const entry of this.inflight.values()) {
+      if (now - entry.sentMs < limits.resendMs) continue;
+      entry.sentMs = now;
+      this.deps.send(this.spec.to, entry.batch, 'bulk');
+    }
+    this.wake?.();
+  }
+
+  /** Until the next ack, reply or timer tick. */
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async pause(ms: number): Promise<void> {
+    const until = this.deps.env.nowMs() + ms;
+    while (this.deps.env.nowMs() < until) {
+      await this.sleep();
+      this.check();
+    }
+  }
+
+  /** Throws once the transfer was cancelled or timed out. */
+  private check(): void {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.controller.signal.aborted) throw new AbortedError();
+  }
+}
