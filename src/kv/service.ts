@@ -297,26 +297,27 @@ export class KvService {
   }
 
   /** Run a command on a vnode: our own directly, a peer's through a request. */
-  private readonly dispatch: Dispatch = (target, command, timeoutMs) => {
-    if (target.node === this.name) return this.runLocal(target.partition, command, timeoutMs);
+  private readonly dispatch: Dispatch = (target, command, timeoutMs) => this.send(target, command, timeoutMs, false);
+
+  private send(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean): Promise<KvReply> {
+    if (target.node === this.name) return this.runLocal(target.partition, command, timeoutMs, forwarded);
     let opened: { reqId: string; reply: Promise<KvReply> };
     try {
-      opened = this.requests.open(target.node, timeoutMs, `${command.kind} on vnode ${target.partition}`);
+      opened = this.requests.open(target.node, timeoutMs ?? BACKGROUND_REQUEST_TIMEOUT_MS, `${command.kind} on vnode ${target.partition}`);
     } catch (err) {
       return Promise.reject(err);
     }
-    const msg: VnodeRequestMessage = { type: 'kv.vnode-request', reqId: opened.reqId, partition: target.partition, command };
+    const msg: VnodeRequestMessage = { type: 'kv.vnode-request', reqId: opened.reqId, partition: target.partition, command, ...(forwarded ? { forwarded: true as const } : {}) };
     if (!this.cluster.send(target.node, msg)) this.requests.fail(opened.reqId, new PeerUnreachableError(`could not send to ${target.node}`));
     return opened.reply;
   };
 
-  private async runLocal(partition: number, command: KvCommand, timeoutMs?: number): Promise<KvReply> {
+  /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
+  private async runLocal(partition: number, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean): Promise<KvReply> {
     const result = await this.host.command(partition, command, timeoutMs === undefined ? {} : { timeoutMs });
-    if (result.kind === 'forwarded') {
-      // Handoff forwarding lands with the handoff issue; until then a forward is a failed reply.
-      throw new RondoError('kv_forwarded', `vnode ${partition} on ${this.name} forwarded to ${result.node}`);
-    }
-    return result.reply;
+    if (result.kind === 'reply') return result.reply;
+    if (forwarded) throw new RondoError('kv_forwarded', `vnode ${partition} on ${this.name} forwarded a command that was already forwarded (to ${result.node})`);
+    return this.send({ node: result.node, partition: result.partition }, command, timeoutMs, true);
   }
 
   /** False when this request was already delivered (a duplicate); remembers the last SEEN_VNODE_REQUESTS_MAX. */
@@ -344,6 +345,7 @@ export class KvService {
       return;
     }
     const { reqId, partition, command } = msg;
+    const forwarded = msg.forwarded === true;
     if (!this.firstDelivery(from, reqId)) {
       this.env.log.debug({ from, reqId }, 'dropping duplicate kv request');
       return;
@@ -356,7 +358,7 @@ export class KvService {
       reply({ kind: 'error', code: 'invalid_argument', message: `no partition ${partition} in a ring of ${this.cluster.ring().ringSize}` });
       return;
     }
-    this.runLocal(partition, command).then(reply, (err: unknown) =>
+    this.runLocal(partition, command, undefined, forwarded).then(reply, (err: unknown) =>
       reply(err instanceof RondoError ? errorReply(err) : { kind: 'error', code: 'internal', message: String(err) }),
     );
   }

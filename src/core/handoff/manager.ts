@@ -250,14 +250,19 @@ export class HandoffManager<Command, Reply> {
       for (const [partition, t] of this.outbound) {
         if (t.spec.kind === 'repair') continue;
         const w = byPartition.get(partition);
-        if (w === undefined && t.phase !== 'dropping' && t.phase !== 'awaiting-switch') t.cancel(new RondoError('aborted', `partition ${partition} no longer needs handing off`));
+        // Without a wanted transfer, one that is waiting to drop finishes (its data is gone), unless the partition is ours again.
+        const finishing = t.phase === 'dropping' || t.phase === 'awaiting-switch';
+        if (w === undefined && (!finishing || this.mustKeep(ring, partition))) t.cancel(new RondoError('aborted', `partition ${partition} no longer needs handing off`));
         else if (w !== undefined && w.to !== t.spec.to) t.cancel(new RondoError('aborted', `partition ${partition} now goes to ${w.to}, not ${t.spec.to}`));
       }
       const up = this.cluster.upNodes();
+      // A node that has left no longer hears from the detector; it tries every owner (a down one costs a stall timeout).
+      const status = ring.members[this.self]?.status;
+      const left = status === 'exiting' || status === 'removed';
       const now = this.env.nowMs();
       for (const w of wanted) {
         if (this.outbound.size >= this.options.concurrency) break;
-        if (this.outbound.has(w.partition) || !up.has(w.to) || (this.retryAtMs.get(w.partition) ?? 0) > now) continue;
+        if (this.outbound.has(w.partition) || (!left && !up.has(w.to)) || (this.retryAtMs.get(w.partition) ?? 0) > now) continue;
         this.launch(w.partition, w.partition, w.kind, w.to, w.epoch);
       }
       while (this.repairQueue.length > 0 && this.outbound.size < this.options.concurrency) {
@@ -282,6 +287,7 @@ export class HandoffManager<Command, Reply> {
       limits: this.options,
       send: (peer, msg, channel) => this.cluster.send(peer, msg, channel),
       switchState: (p, newOwner) => this.switchState(p, newOwner),
+      mayDrop: (p) => !this.mustKeep(this.cluster.ring(), p),
       ...(this.o.belongsTo ? { belongsTo: this.o.belongsTo } : {}),
     });
     this.outbound.set(partition, transfer);
@@ -305,6 +311,11 @@ export class HandoffManager<Command, Reply> {
       this.recheck = true;
       this.scheduleCheck(0);
     });
+  }
+
+  /** This node owns the partition or is about to: its data must not be dropped. */
+  private mustKeep(ring: RingState, partition: number): boolean {
+    return ring.ownership.owners[partition] === this.self || ring.ownership.pending.some((t) => t.partition === partition && t.to === this.self);
   }
 
   private switchState(partition: number, to: NodeName): SwitchState {

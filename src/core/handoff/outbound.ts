@@ -33,6 +33,8 @@ export interface OutboundDeps<Command, Reply> {
   send(to: NodeName, msg: HandoffMessage, channel: 'control' | 'bulk'): boolean;
   /** Ownership only: has the ring moved the partition to `to` yet? */
   switchState(partition: number, to: NodeName): SwitchState;
+  /** Whether the local copy may be deleted now (this node neither owns nor is about to own the partition). Checked in the vnode's turn. */
+  mayDrop(partition: number): boolean;
   /** Repair only: does this item of the source partition belong to the target partition? */
   belongsTo?(item: HandoffItem, targetPartition: number): boolean;
 }
@@ -154,12 +156,14 @@ export class OutboundTransfer<Command, Reply> {
         while ((await this.sendChanges()) > 0) this.check();
       }
       await this.drained();
+      if (s.kind === 'ownership') await this.startForwarding();
       this.phase = 'finishing';
       const finished = await this.request('finish', { type: 'handoff.finish', id: s.id, batches: this.nextSeq });
       if (!finished.ok) throw new TransferRefused(`${s.to} did not accept the end of transfer ${s.id}: ${finished.reason ?? 'no reason'}`);
       if (s.kind === 'ownership') await this.awaitSwitch();
       if (s.kind !== 'repair') await this.drop();
     } catch (err) {
+      host.setForward(s.partition, undefined);
       if (this.tracking) await host.exclusive(s.partition, (v) => v.handoffCancelled()).catch(() => undefined);
       throw err;
     } finally {
@@ -212,6 +216,28 @@ export class OutboundTransfer<Command, Reply> {
     this.check();
   }
 
+  /**
+   * Ownership, before finish: in one vnode turn with nothing left unsent,
+   * start forwarding the partition's commands to the new owner. From then on
+   * the new owner sees every write first, so when the ring switches it
+   * already holds everything (reads there cannot miss a write made here).
+   */
+  private async startForwarding(): Promise<void> {
+    const target = { node: this.spec.to, partition: this.spec.targetPartition };
+    for (;;) {
+      const outcome = await this.deps.host.exclusive(this.spec.partition, async (v) => {
+        const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
+        if (changes === 'lost' || changes.length > 0) return changes;
+        this.deps.host.setForward(this.spec.partition, target);
+        return 'forwarding' as const;
+      });
+      if (outcome === 'forwarding') return;
+      if (outcome === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
+      await this.sendBatch(outcome, outcome.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
+      await this.drained();
+    }
+  }
+
   /** Ownership: keep sending changes until the ring names the new owner. */
   private async awaitSwitch(): Promise<void> {
     this.phase = 'awaiting-switch';
@@ -242,14 +268,17 @@ export class OutboundTransfer<Command, Reply> {
     const target = { node: this.spec.to, partition: this.spec.targetPartition };
     for (;;) {
       const outcome = await this.deps.host.exclusive(this.spec.partition, async (v) => {
+        if (this.failure !== undefined || !this.deps.mayDrop(this.spec.partition)) return 'keep' as const;
         const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
         if (changes === 'lost' || changes.length > 0) return changes;
         await v.delete();
         await v.handoffFinished(target);
         this.tracking = false;
+        this.deps.host.setForward(this.spec.partition, undefined);
         return 'dropped' as const;
       });
       if (outcome === 'dropped') break;
+      if (outcome === 'keep') throw this.failure ?? new RondoError('aborted', `partition ${this.spec.partition} is (again) this node's to keep`);
       if (outcome === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
       await this.sendBatch(outcome, outcome.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
       await this.drained();

@@ -74,6 +74,8 @@ export class VnodeHost<Command, Reply> {
   private readonly mailboxMax: number;
   private readonly commandTimeoutMs: number;
   private readonly slots = new Map<number, Slot<Command, Reply>>();
+  /** Partitions whose commands go elsewhere (a handoff's new owner), checked when each command starts. */
+  private readonly forwards = new Map<number, { node: NodeName; partition: number }>();
 
   constructor(opts: VnodeHostOptions<Command, Reply>) {
     this.env = opts.env;
@@ -104,6 +106,16 @@ export class VnodeHost<Command, Reply> {
     const result = await this.enqueue(partition, { kind: 'exclusive', run }, opts);
     assert(result.kind === 'done', 'exclusive work resolves with its value');
     return result.value as T;
+  }
+
+  /**
+   * From now on answer the partition's commands (not coverage, not exclusive
+   * work) with a forward to `target`, without running them; undefined stops
+   * forwarding. Handoff sets it once the new owner has everything.
+   */
+  setForward(partition: number, target: { node: NodeName; partition: number } | undefined): void {
+    if (target === undefined) this.forwards.delete(partition);
+    else this.forwards.set(partition, target);
   }
 
   vnode(partition: number): VnodeBehaviour<Command, Reply> | undefined {
@@ -208,7 +220,9 @@ export class VnodeHost<Command, Reply> {
         this.settle(slot, p, { kind: 'done', value });
         return;
       }
-      const directive: VnodeDirective<Reply> = work.coverage ? await b.handleCoverage!(work.command, ctx) : await b.handleCommand(work.command, ctx);
+      const forward = work.coverage ? undefined : this.forwards.get(slot.partition);
+      const directive: VnodeDirective<Reply> =
+        forward !== undefined ? { kind: 'forward', ...forward } : work.coverage ? await b.handleCoverage!(work.command, ctx) : await b.handleCommand(work.command, ctx);
       slot.processed++;
       this.answer(slot, p, directive);
     } catch (err) {

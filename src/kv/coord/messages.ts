@@ -12,6 +12,8 @@ export interface VnodeRequestMessage {
   reqId: string;
   partition: number;
   command: KvCommand;
+  /** Set when a vnode forwarded this command here (handoff): it is not forwarded again. */
+  forwarded?: true;
 }
 export interface VnodeReplyMessage {
   type: 'kv.vnode-reply';
@@ -67,7 +69,8 @@ export function parseKvMessage(msg: WireMessage): KvMessage | string {
     if (typeof m.partition !== 'number' || !Number.isSafeInteger(m.partition) || m.partition < 0) return 'kv.vnode-request with a bad partition';
     const problem = commandProblem(m.command);
     if (problem !== undefined) return problem;
-    return { type: 'kv.vnode-request', reqId: m.reqId, partition: m.partition, command: m.command as KvCommand };
+    if (m.forwarded !== undefined && m.forwarded !== true) return 'kv.vnode-request with a bad forwarded flag';
+    return { type: 'kv.vnode-request', reqId: m.reqId, partition: m.partition, command: m.command as KvCommand, ...(m.forwarded === true ? { forwarded: true as const } : {}) };
   }
   if (msg.type === 'kv.vnode-reply') {
     const reply = checkedReply(m.reply);

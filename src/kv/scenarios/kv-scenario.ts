@@ -61,7 +61,7 @@ export function refOf(key: string): KeyRef {
 }
 
 /** Everything the safety phase records. */
-interface History {
+export interface History {
   puts: PutRecord[];
   observations: Observation[];
   reads: number;
@@ -140,14 +140,13 @@ async function kvScenario(cluster: KvSimCluster, durationMs: number, problems: s
   Object.assign(metrics, { acked: count('ok'), failed: count('failed'), unknown: count('unknown'), lost: verdict.lost, siblingsMax: verdict.siblingsMax, reads: history.reads, readsFailed: history.readsFailed, firstFinalReadsFailed: history.firstReadsFailed });
 }
 
-async function step(cluster: KvSimCluster): Promise<void> {
+export async function step(cluster: KvSimCluster): Promise<void> {
   cluster.sim.runFor(SIM_SLICE_MS);
   await microtasks();
 }
 
 /** Every key, twice, with R=all and notfound_ok=false through rotating nodes: the first read repairs. */
-async function finalReads(cluster: KvSimCluster, keys: readonly string[], history: History, problems: string[]): Promise<void> {
-  const nodes = cluster.liveNames();
+export async function finalReads(cluster: KvSimCluster, keys: readonly string[], history: History, problems: string[], nodes: readonly NodeName[] = cluster.liveNames()): Promise<void> {
   for (let round = 0; round < 2; round++) {
     for (const [i, key] of keys.entries()) {
       const via = nodes[(i + round) % nodes.length] as NodeName;
@@ -211,17 +210,19 @@ function shapeOf(o: RObject | undefined): string {
 }
 
 /** The simulated clients: their keys, their pins, their loops. */
-class Workload {
+export class Workload {
   stopping = false;
   readonly sharedKeys = Array.from({ length: KV_SHARED_KEYS }, (_, i) => `shared-${i}`);
   readonly ownKeys = Array.from({ length: KV_CLIENTS }, (_, c) => `own-c${c}`);
   private readonly pins = new Map<number, NodeName>();
   private readonly written = new Map<number, number>();
 
+  /** `pinnable`: nodes a client may use (default: every live node). */
   constructor(
     private readonly cluster: KvSimCluster,
     private readonly random: Prng,
     private readonly history: History,
+    private readonly pinnable: () => NodeName[] = () => cluster.liveNames(),
   ) {}
 
   async client(c: number): Promise<void> {
@@ -287,8 +288,8 @@ class Workload {
   /** The client's node; re-pinned at random when it is down. */
   private pin(c: number): NodeName {
     const current = this.pins.get(c);
-    if (current !== undefined && this.cluster.sim.isUp(current)) return current;
-    const live = this.cluster.liveNames();
+    const live = this.pinnable();
+    if (current !== undefined && live.includes(current)) return current;
     const next = live[this.random.int(live.length)] as NodeName;
     this.pins.set(c, next);
     return next;

@@ -62,15 +62,25 @@ interface ChangeRecord {
 }
 
 export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
-  readonly actor: string;
   readonly #o: KvVnodeOptions;
+  /** Times this vnode deleted its data (handoff): each gives it a new actor id, see the top of this file. */
+  #drops = 0;
   #changes: ChangeRecord | undefined;
 
   constructor(options: KvVnodeOptions) {
     if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
     if (options.store.partition !== options.partition) throw new InvalidArgumentError(`store is partition ${options.store.partition}, vnode ${options.partition}`);
     this.#o = options;
-    this.actor = `${options.node}/${options.partition}/${options.vnodeEpoch}`;
+  }
+
+  /**
+   * `${node}/${partition}/${epoch}`, plus `.${drops}` once the vnode has
+   * dropped its data after a handoff: the counters it issued before live on
+   * at the new owner, and reusing them would make new writes look old.
+   */
+  get actor(): string {
+    const base = `${this.#o.node}/${this.#o.partition}/${this.#o.vnodeEpoch}`;
+    return this.#drops === 0 ? base : `${base}.${this.#drops}`;
   }
 
   async handleCommand(command: KvCommand, ctx: VnodeContext): Promise<VnodeDirective<KvReply>> {
@@ -305,8 +315,9 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   isEmpty(): Promise<boolean> {
     return this.#o.store.isEmpty();
   }
-  delete(): Promise<void> {
-    return this.#o.store.drop();
+  async delete(): Promise<void> {
+    this.#drops++;
+    await this.#o.store.drop();
   }
   /** The store belongs to the node's engine, which closes it. */
   terminate(): Promise<void> {
