@@ -26,8 +26,17 @@ export interface RunningNode {
   readonly transport: TcpTransport;
   /** Where the transport really listens (port 0 resolved). */
   readonly address: string;
+  /**
+   * Called once this node has left the cluster and handed everything off (or
+   * LEAVE_HANDOFF_WAIT_MS passed): like Riak, it may then shut down.
+   */
+  onLeft(listener: () => void): void;
   stop(): Promise<void>;
 }
+
+/** A node that has left keeps handing off what it still holds (writes that reached it late) for at most this long. */
+const LEAVE_HANDOFF_WAIT_MS = 10 * 60_000;
+const LEAVE_HANDOFF_POLL_MS = 500;
 
 export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const log = pino({ level: config.logLevel, base: { node: config.name } });
@@ -91,7 +100,31 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   log.info({ address, httpAddress, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
 
   let stopped = false;
+  const leftListeners: (() => void)[] = [];
+  cluster.onLeft(() => {
+    const started = Date.now();
+    const poll = (): void => {
+      if (stopped) return;
+      kv.handoff.idle().then(
+        (idle) => {
+          if (idle || Date.now() - started > LEAVE_HANDOFF_WAIT_MS) {
+            if (!idle) log.warn({ waitedMs: Date.now() - started }, 'left the cluster with data not yet handed off');
+            else log.info({ waitedMs: Date.now() - started }, 'left the cluster and handed everything off');
+            for (const listener of leftListeners) listener();
+          } else setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
+        },
+        (err: unknown) => {
+          log.error({ err: String(err) }, 'handoff idle check failed');
+          setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
+        },
+      );
+    };
+    poll();
+  });
   return {
+    onLeft: (listener) => {
+      leftListeners.push(listener);
+    },
     config,
     cluster,
     metadata,

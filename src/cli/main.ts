@@ -50,7 +50,7 @@ program
       );
     };
     // Like Riak: once a node has handed everything off and left, it shuts down.
-    node.cluster.onLeft(() => shutdown('left the cluster'));
+    node.onLeft(() => shutdown('left the cluster'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });

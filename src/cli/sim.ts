@@ -1,16 +1,19 @@
 // `npm run sim -- --seed 7 --nodes 5 --duration 20 [--scenario chaos]` runs one
 // scenario; `npm run sim:campaign -- --seeds 10000` runs many seeds of every
 // scenario. A failure prints the seed and the exact command that replays it.
-// The KV scenario ('kv', src/kv/scenarios) runs beside the cluster ones.
+// The KV scenarios ('kv' and 'handoff', src/kv/scenarios) run beside the
+// cluster ones; for 'handoff', --duration is each phase's length.
 import { Command } from 'commander';
 import { runScenario, SCENARIOS, type ScenarioOptions, type ScenarioName } from '../core/scenarios/scenarios.js';
+import { runHandoffScenario } from '../kv/scenarios/handoff-scenario.js';
 import { runKvScenario, type KvScenarioResult } from '../kv/scenarios/kv-scenario.js';
 
-type AnyScenario = ScenarioName | 'kv';
-const ALL_SCENARIOS: readonly AnyScenario[] = [...SCENARIOS, 'kv'];
+type AnyScenario = ScenarioName | 'kv' | 'handoff';
+const ALL_SCENARIOS: readonly AnyScenario[] = [...SCENARIOS, 'kv', 'handoff'];
 type AnyResult = { scenario: AnyScenario } & Omit<KvScenarioResult, 'scenario'>;
 
 function runAny(name: AnyScenario, opts: ScenarioOptions): Promise<AnyResult> {
+  if (name === 'handoff') return runHandoffScenario({ seed: opts.seed, ...(opts.durationMs ? { phaseMs: opts.durationMs } : {}), ...(opts.verbose ? { verbose: true } : {}) });
   if (name !== 'kv') return runScenario(name, opts);
   return runKvScenario({ seed: opts.seed, ...(opts.nodes ? { nodes: opts.nodes } : {}), ...(opts.durationMs ? { durationMs: opts.durationMs } : {}), ...(opts.verbose ? { verbose: true } : {}) });
 }

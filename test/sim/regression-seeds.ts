@@ -13,3 +13,22 @@ export const KV_REGRESSION_SEEDS: readonly { seed: number; durationMs: number; f
   },
   { seed: 2, durationMs: 20_000, found: 'same bug as seed 1 (duplicate put-coordinate, value seen under two dots)' },
 ];
+
+/** The handoff scenario's, replayed by test/sim/handoff.test.ts with the phase length given. */
+export const HANDOFF_REGRESSION_SEEDS: readonly { seed: number; phaseMs: number; found: string }[] = [
+  {
+    seed: 35,
+    phaseMs: 6_000,
+    found: 'a node that had left kept data of a partition forever: once removed, its failure detector saw no peer up, and handoff waited for the owner to be up. Fixed: a node that has left tries the owners regardless.',
+  },
+  {
+    seed: 36,
+    phaseMs: 6_000,
+    found: 'an acknowledged write was lost: a vnode that dropped its data after a handoff later coordinated a write on the same key with its old actor id, restarting the counter, so the new owner took the new write for an old one. Fixed: a vnode takes a new actor id each time it drops its data.',
+  },
+  {
+    seed: 60,
+    phaseMs: 6_000,
+    found: 'one client\'s sequential PR=2/PW=2 writes became siblings: writes landing on the old owner after the transfer finished reached the new owner only later, so right after the ring switched a PR=2 read missed one. Fixed: the old owner forwards commands to the new owner from before finish until it drops its copy.',
+  },
+];
