@@ -12,11 +12,12 @@
 // fallbacks) a read may miss the client's own acknowledged write, so "no
 // siblings from one sequential writer" holds only with strict quorums.
 //
-// What this does not cover yet: hinted handoff does not exist (the handoff
-// issue), so a write acknowledged only by fallbacks stays on them. The final
-// object per key is therefore every copy merged (what handoff will deliver);
-// such values are counted in `hintedOnly`, and convergence is demanded of the
-// primaries only.
+// The final object per key is every copy merged, fallbacks included: the
+// liveness phase here is short, so hinted handoff may still be delivering a
+// write acknowledged only by fallbacks; such values are counted in
+// `hintedOnly`, and convergence is demanded of the primaries only. The handoff
+// scenario (handoff-scenario.ts) waits for handoff and demands that nothing
+// stays on a fallback.
 import type { NodeName } from '../../core/env.js';
 import { RondoError, TimeoutError } from '../../core/errors.js';
 import type { ScenarioResult } from '../../core/scenarios/scenarios.js';
