@@ -31,4 +31,10 @@ export const HANDOFF_REGRESSION_SEEDS: readonly { seed: number; phaseMs: number;
     phaseMs: 6_000,
     found: 'one client\'s sequential PR=2/PW=2 writes became siblings: writes landing on the old owner after the transfer finished reached the new owner only later, so right after the ring switched a PR=2 read missed one. Fixed: the old owner forwards commands to the new owner from before finish until it drops its copy.',
   },
+  {
+    seed: 45,
+    phaseMs: 4_000,
+    found: 'a transfer whose receiver restarted was cancelled while it waited for acknowledgements, and the wait never looked at the cancellation: the partition stayed on the leaver forever. Fixed: every wait of a transfer checks for cancellation, and the timer wakes it.',
+  },
+  { seed: 32, phaseMs: 4_000, found: 'same bug as seed 45: a pending ownership transfer never completed' },
 ];

@@ -147,6 +147,14 @@ export class HandoffManager<Command, Reply> {
     return rows;
   }
 
+  /** One line about the manager's state, for failure reports. */
+  describe(): string {
+    const now = this.env.nowMs();
+    const out = [...this.outbound.values()].map((t) => `${t.spec.kind}:p${t.spec.partition}->${t.spec.to}@${t.phase}`);
+    const retries = [...this.retryAtMs].filter(([, at]) => at > now).map(([p, at]) => `p${p}+${at - now}ms`);
+    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size} repairs=${this.repairQueue.length}`;
+  }
+
   /** Every live member's rows (this node's own directly), for `rondo admin transfers`. */
   async report(): Promise<TransfersReport> {
     const ring = this.cluster.ring();
@@ -261,11 +269,11 @@ export class HandoffManager<Command, Reply> {
       const left = status === 'exiting' || status === 'removed';
       const now = this.env.nowMs();
       for (const w of wanted) {
-        if (this.outbound.size >= this.options.concurrency) break;
+        if (this.moving() >= this.options.concurrency) break;
         if (this.outbound.has(w.partition) || (!left && !up.has(w.to)) || (this.retryAtMs.get(w.partition) ?? 0) > now) continue;
         this.launch(w.partition, w.partition, w.kind, w.to, w.epoch);
       }
-      while (this.repairQueue.length > 0 && this.outbound.size < this.options.concurrency) {
+      while (this.repairQueue.length > 0 && this.moving() < this.options.concurrency) {
         const r = this.repairQueue[0]!;
         if (this.outbound.has(r.partition)) break;
         this.repairQueue.shift();
@@ -311,6 +319,17 @@ export class HandoffManager<Command, Reply> {
       this.recheck = true;
       this.scheduleCheck(0);
     });
+  }
+
+  /**
+   * Outbound transfers that count against the concurrency limit: those still
+   * moving data. One waiting for the ring to switch, or in its drop grace,
+   * holds no slot (forming a cluster would otherwise crawl).
+   */
+  private moving(): number {
+    let n = 0;
+    for (const t of this.outbound.values()) if (t.phase !== 'awaiting-switch' && t.phase !== 'dropping') n++;
+    return n;
   }
 
   /** This node owns the partition or is about to: its data must not be dropped. */

@@ -203,8 +203,11 @@ export class OutboundTransfer<Command, Reply> {
   }
 
   private async sendBatch(items: HandoffItem[], bytes: number): Promise<void> {
-    while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) await this.sleep();
     this.check();
+    while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
+      await this.sleep();
+      this.check();
+    }
     const batch: HandoffBatch = { type: 'handoff.batch', id: this.spec.id, seq: this.nextSeq++, items };
     this.inflight.set(batch.seq, { batch, bytes, sentMs: this.deps.env.nowMs() });
     this.inflightBytes += bytes;
@@ -212,8 +215,11 @@ export class OutboundTransfer<Command, Reply> {
   }
 
   private async drained(): Promise<void> {
-    while (this.inflight.size > 0) await this.sleep();
     this.check();
+    while (this.inflight.size > 0) {
+      await this.sleep();
+      this.check();
+    }
   }
 
   /**
@@ -316,6 +322,9 @@ export class OutboundTransfer<Command, Reply> {
     const now = env.nowMs();
     if (now - this.lastProgressMs > limits.stallTimeoutMs) {
       this.cancel(new TimeoutError(`transfer ${this.spec.id} of partition ${this.spec.partition} to ${this.spec.to} made no progress for ${limits.stallTimeoutMs} ms`));
+    }
+    if (this.failure !== undefined) {
+      this.wake?.(); // every waiting loop checks and throws
       return;
     }
     for (const entry of this.inflight.values()) {

@@ -136,7 +136,8 @@ async function handoffScenario(cluster: KvSimCluster, phaseMs: number, problems:
     cluster.settled(members()) && allSeeAllUp(cluster, members()) && cluster.node('n1').ring().members[leaver]?.status === 'removed';
   if (!(await cluster.advanceUntil(done, HANDOFF_SETTLE_BOUND_MS))) {
     const ring = cluster.node('n1').ring();
-    problems.push(`not settled ${HANDOFF_SETTLE_BOUND_MS} ms after healing: pending ${JSON.stringify(ring.ownership.pending)}, members ${presentMembers(ring).map((m) => `${m.name}:${m.status}`).join(' ')}`);
+    const managers = all.map((n) => `${n}: ${cluster.kv(n).handoff.describe()}`).join('; ');
+    problems.push(`not settled ${HANDOFF_SETTLE_BOUND_MS} ms after healing: pending ${JSON.stringify(ring.ownership.pending)}, members ${presentMembers(ring).map((m) => `${m.name}:${m.status}`).join(' ')}; handoff ${managers}`);
   }
   workload.stopping = true;
   await cluster.drive(Promise.allSettled(clients), 10_000);
@@ -172,7 +173,7 @@ async function strandedData(cluster: KvSimCluster, names: readonly NodeName[]): 
   for (const name of names) {
     for (const partition of await cluster.engines.get(name)!.partitions()) {
       const owner = ring.ownership.owners[partition];
-      if (owner !== name) out.push(`${name} still holds data of partition ${partition}, owned by ${owner}`);
+      if (owner !== name) out.push(`${name} still holds data of partition ${partition}, owned by ${owner} (${name}'s handoff: ${cluster.kv(name).handoff.describe()})`);
     }
   }
   return out;
