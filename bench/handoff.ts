@@ -137,6 +137,8 @@ try {
   const handoffS = (performance.now() - committedAt) / 1000;
   if (doneMs < 0) throw new Error(`transfers still pending after ${HANDOFF_BOUND_MS} ms`);
   const cpu = nodes.map((n, i) => cpuSeconds(n.proc.child.pid) - (cpuBefore[i] ?? NaN));
+  const statsOf = async (http: string): Promise<Record<string, number>> => JSON.parse((await call('GET', http, '/stats')).body) as Record<string, number>;
+  const sent = await statsOf(a.http);
 
   // With n_val=1 every key lives in exactly one partition: B must now answer for the keys in the partitions it took.
   let found = 0;
@@ -150,15 +152,14 @@ try {
     else readErrors++;
   });
 
-  const movedShare = transfers / RING_SIZE;
-  const mb = (KEYS * VALUE.length) / 1e6;
   const rows: [string, string][] = [
     ['keys loaded (1 KiB, n_val=1)', String(KEYS)],
     ['load time', `${loadS.toFixed(1)} s`],
     ['partitions transferred', `${transfers} of ${RING_SIZE}`],
     ['commit → no pending transfers', `${handoffS.toFixed(2)} s`],
-    ['throughput, all K keys', `${(mb / handoffS).toFixed(1)} MB/s, ${(KEYS / handoffS).toFixed(0)} keys/s`],
-    ['throughput, keys in moved partitions (est.)', `${((mb * movedShare) / handoffS).toFixed(1)} MB/s, ${((KEYS * movedShare) / handoffS).toFixed(0)} keys/s`],
+    ['moved (a\'s /stats: items, bytes incl. keys and object metadata)', `${sent.handoff_items_sent} items, ${((sent.handoff_bytes_sent ?? 0) / 1e6).toFixed(1)} MB`],
+    ['throughput, commit → no pending', `${((sent.handoff_bytes_sent ?? 0) / 1e6 / handoffS).toFixed(1)} MB/s, ${((sent.handoff_items_sent ?? 0) / handoffS).toFixed(0)} keys/s`],
+    ['1 KiB values moved per second', `${(((sent.handoff_items_sent ?? 0) * VALUE.length) / 1e6 / handoffS).toFixed(1)} MB/s`],
     ...nodes.map((n, i): [string, string] => [`CPU of node ${n.name} during handoff`, `${(cpu[i] ?? NaN).toFixed(2)} s (${(((cpu[i] ?? NaN) / handoffS) * 100).toFixed(0)}% of one core)`]),
     ['sample reads through b (r=1)', `${found} found, ${notFound} not found, ${readErrors} errors of ${SAMPLE_READS}`],
   ];

@@ -93,7 +93,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => nodeStats(config, cluster, engine.name) });
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats() }) });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }

@@ -69,6 +69,9 @@ interface Inbound {
   lastMs: number;
 }
 
+/** A repair transfer that fails is queued again at most this many times in all. */
+const REPAIR_ATTEMPTS_MAX = 5;
+
 /** Non-transient errors: a batch that fails with one of these is applied item by item, skipping the bad items. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['overload', 'timeout', 'aborted', 'internal', 'backend_closed']);
 
@@ -85,16 +88,29 @@ export class HandoffManager<Command, Reply> {
   private readonly attempts = new Map<number, number>();
   private readonly retryAtMs = new Map<number, number>();
   /** Repairs this node was asked to send, waiting for a free slot. */
-  private readonly repairQueue: { partition: number; targetPartition: number; to: NodeName }[] = [];
+  private readonly repairQueue: { partition: number; targetPartition: number; to: NodeName; attempt: number }[] = [];
   private readonly statusWaiters = new Map<string, (rows: TransferRow[]) => void>();
   private nextId = 0;
   private timer: TimerId | undefined;
   private checking = false;
   private recheck = false;
   private running = false;
-  /** Transfers completed and failed since start (for stats). */
+  /** Since start, for /stats: transfers completed and failed, items and bytes acknowledged out and applied in. */
   completed = 0;
   failed = 0;
+  itemsSent = 0;
+  bytesSent = 0;
+  itemsReceived = 0;
+  bytesReceived = 0;
+
+  /** Counters in Riak's /stats style (flat names). */
+  stats(): Record<string, number> {
+    return {
+      handoff_outbound_active: this.moving(), handoff_inbound_active: [...this.inbound.values()].filter((s) => !s.finished).length,
+      handoff_completed: this.completed, handoff_failed: this.failed,
+      handoff_items_sent: this.itemsSent, handoff_bytes_sent: this.bytesSent, handoff_items_received: this.itemsReceived, handoff_bytes_received: this.bytesReceived,
+    };
+  }
 
   constructor(opts: HandoffManagerOptions<Command, Reply>) {
     this.o = opts;
@@ -197,10 +213,16 @@ export class HandoffManager<Command, Reply> {
       if (d === 0) continue;
       const source = (((partition + d) % ring.ringSize) + ring.ringSize) % ring.ringSize;
       const owner = ring.ownership.owners[source] as NodeName;
-      const request = { type: 'handoff.repair-request' as const, partition: source, targetPartition: partition, to: this.self };
-      if (owner === this.self) this.repairQueue.push(request);
-      else this.cluster.send(owner, request);
-      lines.push(`asked ${owner} to send partition ${source}'s keys of partition ${partition}`);
+      if (owner === this.self) {
+        this.repairLocally(source, partition).then(
+          (items) => this.env.log.info({ source, partition, items }, 'local repair done'),
+          (err: unknown) => this.env.log.error({ source, partition, err: String(err) }, 'local repair failed; run repair again'),
+        );
+        lines.push(`copying partition ${source}'s keys of partition ${partition} locally`);
+      } else {
+        this.cluster.send(owner, { type: 'handoff.repair-request', partition: source, targetPartition: partition, to: this.self });
+        lines.push(`asked ${owner} to send partition ${source}'s keys of partition ${partition}`);
+      }
     }
     this.scheduleCheck(0);
     return lines;
@@ -227,6 +249,30 @@ export class HandoffManager<Command, Reply> {
         throw new InvalidArgumentError(`unhandled handoff admin request ${JSON.stringify(never)}`);
       }
     }
+  }
+
+  /** Repair from a partition this node also owns: fold it and apply the matching items to the target, batch by batch. */
+  private async repairLocally(source: number, target: number): Promise<number> {
+    const belongsTo = this.o.belongsTo;
+    assert(belongsTo !== undefined, 'repair needs belongsTo');
+    await this.host.exclusive(source, () => Promise.resolve()); // starts the vnode
+    const vnode = this.host.vnode(source);
+    assert(vnode !== undefined, 'the source vnode runs');
+    let batch: HandoffItem[] = [];
+    let items = 0;
+    const flush = async (): Promise<void> => {
+      const items = batch;
+      batch = [];
+      if (items.length > 0) await this.host.exclusive(target, (v) => v.handleHandoffData(items));
+    };
+    for await (const item of vnode.foldHandoffItems(new AbortController().signal)) {
+      if (!belongsTo(item, target)) continue;
+      batch.push(item);
+      items++;
+      if (batch.length >= this.options.batchItemsMax) await flush();
+    }
+    await flush();
+    return items;
   }
 
   // --- planning ---
@@ -277,7 +323,7 @@ export class HandoffManager<Command, Reply> {
         const r = this.repairQueue[0]!;
         if (this.outbound.has(r.partition)) break;
         this.repairQueue.shift();
-        this.launch(r.partition, r.targetPartition, 'repair', r.to, 0);
+        this.launch(r.partition, r.targetPartition, 'repair', r.to, 0, r.attempt);
       }
       this.sweepInbound(now);
     } finally {
@@ -285,9 +331,9 @@ export class HandoffManager<Command, Reply> {
     }
   }
 
-  private launch(partition: number, targetPartition: number, kind: TransferKind, to: NodeName, epoch: number): void {
-    const attempt = (this.attempts.get(partition) ?? 0) + 1;
-    this.attempts.set(partition, attempt);
+  private launch(partition: number, targetPartition: number, kind: TransferKind, to: NodeName, epoch: number, repairAttempt = 0): void {
+    const attempt = kind === 'repair' ? repairAttempt : (this.attempts.get(partition) ?? 0) + 1;
+    if (kind !== 'repair') this.attempts.set(partition, attempt);
     const id = `${this.self}:${this.cluster.env.random.int(2 ** 30).toString(36)}:${this.nextId++}`;
     const transfer = new OutboundTransfer({ id, kind, partition, targetPartition, to, epoch, attempt }, {
       env: this.env,
@@ -296,6 +342,7 @@ export class HandoffManager<Command, Reply> {
       send: (peer, msg, channel) => this.cluster.send(peer, msg, channel),
       switchState: (p, newOwner) => this.switchState(p, newOwner),
       mayDrop: (p) => !this.mustKeep(this.cluster.ring(), p),
+      onSlotFreed: () => this.scheduleCheck(0),
       ...(this.o.belongsTo ? { belongsTo: this.o.belongsTo } : {}),
     });
     this.outbound.set(partition, transfer);
@@ -310,11 +357,14 @@ export class HandoffManager<Command, Reply> {
       (err: unknown) => {
         const refused = err instanceof TransferRefused;
         if (!refused) this.failed++;
+        if (kind === 'repair' && attempt < REPAIR_ATTEMPTS_MAX) this.repairQueue.push({ partition, targetPartition, to, attempt: attempt + 1 });
         const jitter = 0.5 + this.env.random.next();
         this.retryAtMs.set(partition, this.env.nowMs() + Math.round(this.options.retryDelayMs * jitter));
         this.env.log[refused ? 'debug' : 'warn']({ id, kind, partition, to, err: err instanceof Error ? err.message : String(err) }, 'handoff did not complete; will retry');
       },
     ).finally(() => {
+      this.itemsSent += transfer.items;
+      this.bytesSent += transfer.bytes;
       if (this.outbound.get(partition) === transfer) this.outbound.delete(partition);
       this.recheck = true;
       this.scheduleCheck(0);
@@ -380,7 +430,7 @@ export class HandoffManager<Command, Reply> {
         return;
       case 'handoff.repair-request':
         if (msg.partition < this.cluster.ring().ringSize && msg.targetPartition < this.cluster.ring().ringSize && this.repairQueue.length < this.cluster.ring().ringSize) {
-          this.repairQueue.push({ partition: msg.partition, targetPartition: msg.targetPartition, to: from });
+          this.repairQueue.push({ partition: msg.partition, targetPartition: msg.targetPartition, to: from, attempt: 1 });
           this.scheduleCheck(0);
         }
         return;
@@ -400,7 +450,7 @@ export class HandoffManager<Command, Reply> {
     if (msg.targetPartition >= ring.ringSize || msg.partition >= ring.ringSize) return this.reply(from, msg.id, 'start', 0, false, 'no such partition');
     if (this.inbound.has(msg.id)) return this.reply(from, msg.id, 'start', 0, true); // a resent start
     // A sender that restarted begins again: its earlier session for the same partition is dead.
-    for (const [id, s] of this.inbound) if (s.from === from && s.targetPartition === msg.targetPartition) this.inbound.delete(id);
+    for (const [id, s] of this.inbound) if (s.from === from && s.partition === msg.partition && s.targetPartition === msg.targetPartition) this.inbound.delete(id);
     const active = [...this.inbound.values()].filter((s) => !s.finished).length;
     if (active >= this.options.concurrency) return this.reply(from, msg.id, 'start', 0, false, `busy: ${active} inbound transfers (handoff_concurrency ${this.options.concurrency})`);
     if (msg.kind === 'ownership' && !this.pendingTo(msg.targetPartition, from)) {
@@ -419,9 +469,12 @@ export class HandoffManager<Command, Reply> {
     this.apply(s, msg.items).then(
       () => {
         if (!s.applied.has(msg.seq)) {
+          const bytes = msg.items.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0);
           s.applied.add(msg.seq);
           s.items += msg.items.length;
-          s.bytes += msg.items.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0);
+          s.bytes += bytes;
+          this.itemsReceived += msg.items.length;
+          this.bytesReceived += bytes;
         }
         s.lastMs = this.env.nowMs();
         this.reply(from, msg.id, 'batch', msg.seq, true);

@@ -33,6 +33,8 @@ export interface OutboundDeps<Command, Reply> {
   send(to: NodeName, msg: HandoffMessage, channel: 'control' | 'bulk'): boolean;
   /** Ownership only: has the ring moved the partition to `to` yet? */
   switchState(partition: number, to: NodeName): SwitchState;
+  /** The transfer stopped moving data (it waits for the ring or its drop): its concurrency slot is free. */
+  onSlotFreed(): void;
   /** Whether the local copy may be deleted now (this node neither owns nor is about to own the partition). Checked in the vnode's turn. */
   mayDrop(partition: number): boolean;
   /** Repair only: does this item of the source partition belong to the target partition? */
@@ -247,6 +249,7 @@ export class OutboundTransfer<Command, Reply> {
   /** Ownership: keep sending changes until the ring names the new owner. */
   private async awaitSwitch(): Promise<void> {
     this.phase = 'awaiting-switch';
+    this.deps.onSlotFreed();
     for (;;) {
       const state = this.deps.switchState(this.spec.partition, this.spec.to);
       if (state === 'switched') return;
@@ -261,6 +264,7 @@ export class OutboundTransfer<Command, Reply> {
   /** Delete the local copy, in the vnode's own turn, only when every change has been acknowledged. */
   private async drop(): Promise<void> {
     this.phase = 'dropping';
+    this.deps.onSlotFreed();
     if (this.spec.kind === 'ownership') {
       // Nodes still on the old ring may read here a little longer: keep the copy (and keep sending changes) meanwhile.
       const until = this.deps.env.nowMs() + this.deps.limits.dropGraceMs;

@@ -224,6 +224,7 @@ test('exclusive work runs in mailbox order, alone on its vnode, and returns its 
   gate.open();
   await flush();
   assert.equal(ex.value, 10, 'saw a, not b');
+  assert.deepEqual(a.value, reply(1));
   assert.deepEqual(b.value, reply(2));
   assert.deepEqual(log, ['0:start:a', '0:end:a', '0:exclusive', '0:start:b', '0:end:b']);
   assert.equal(vnode(0).maxActive, 1);
