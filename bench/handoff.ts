@@ -5,7 +5,7 @@
 // keys/s over all K keys (the figure the handoff issue asks for) and over the
 // share of keys in the partitions that actually moved, the CPU each node used
 // while handing off, and a read-back check through B of a sample of keys.
-// Usage: node --import tsx bench/handoff.ts [--keys 100000] [--concurrency 64] [--ring-size 64] [--keep-data]
+// Usage: node --import tsx bench/handoff.ts [--keys 100000] [--concurrency 64] [--ring-size 64] [--handoff-concurrency 2] [--keep-data]
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     'ring-size': { type: 'string', default: '64' },
     'keep-data': { type: 'boolean', default: false },
     'sample-reads': { type: 'string', default: '1000' },
+    'handoff-concurrency': { type: 'string', default: '2' },
   },
 });
 const KEYS = Number(args.keys);
@@ -97,7 +98,7 @@ const nodes: Node[] = [];
 async function startNode(name: string): Promise<Node> {
   const address = `127.0.0.1:${await freePort()}`;
   const http = `127.0.0.1:${await freePort()}`;
-  const node = { name, address, http, proc: startNodeProcess({ name, address, dataDir: dir.path, secret: SECRET, clusterName: 'rondo-bench', extraArgs: ['--http-listen', http, '--ring-size', String(RING_SIZE), '--log-level', 'warn'] }) };
+  const node = { name, address, http, proc: startNodeProcess({ name, address, dataDir: dir.path, secret: SECRET, clusterName: 'rondo-bench', extraArgs: ['--http-listen', http, '--ring-size', String(RING_SIZE), '--log-level', 'warn', '--handoff-concurrency', String(args['handoff-concurrency'])] }) };
   nodes.push(node);
   const ms = await waitFor(async () => (await call('GET', http, '/ping')).status === 200, 30_000, 100);
   if (ms < 0) throw new Error(`${name} did not start; log in ${node.proc.logPath}`);
@@ -155,7 +156,7 @@ try {
   const rows: [string, string][] = [
     ['keys loaded (1 KiB, n_val=1)', String(KEYS)],
     ['load time', `${loadS.toFixed(1)} s`],
-    ['partitions transferred', `${transfers} of ${RING_SIZE}`],
+    ['partitions transferred', `${transfers} of ${RING_SIZE} (handoff_concurrency ${args['handoff-concurrency']})`],
     ['commit → no pending transfers', `${handoffS.toFixed(2)} s`],
     ['moved (a\'s /stats: items, bytes incl. keys and object metadata)', `${sent.handoff_items_sent} items, ${((sent.handoff_bytes_sent ?? 0) / 1e6).toFixed(1)} MB`],
     ['throughput, commit → no pending', `${((sent.handoff_bytes_sent ?? 0) / 1e6 / handoffS).toFixed(1)} MB/s, ${((sent.handoff_items_sent ?? 0) / handoffS).toFixed(0)} keys/s`],

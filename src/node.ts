@@ -83,6 +83,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     env,
     engine,
     deleteMode: parseDeleteMode(config.deleteMode),
+    handoff: { concurrency: config.handoffConcurrency },
     objectLimits: { objectBytesWarn: config.objectBytesWarn, objectBytesMax: config.objectBytesMax, siblingsWarn: config.siblingsWarn, siblingsMax: config.siblingsMax },
   });
   const bucketTypes = new BucketTypeAdmin(metadata);

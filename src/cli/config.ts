@@ -1,6 +1,6 @@
 // Node configuration: defaults < config file (JSON) < environment (RONDO_*) < flags.
 import { readFileSync } from 'node:fs';
-import { RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
+import { HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_CONCURRENCY_MAX, RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
 import { OBJECT_BYTES_MAX, OBJECT_BYTES_WARN, SIBLINGS_MAX, SIBLINGS_WARN } from '../kv/constants.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { validateRingSize } from '../core/ring/hash.js';
@@ -27,6 +27,8 @@ export interface NodeConfig {
   siblingsWarn: number;
   /** Writes that would leave more siblings than this are refused. */
   siblingsMax: number;
+  /** Handoff transfers at once per direction (riak's handoff_concurrency). */
+  handoffConcurrency: number;
 }
 
 export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
@@ -44,6 +46,7 @@ export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
   objectBytesMax: 'RONDO_OBJECT_BYTES_MAX',
   siblingsWarn: 'RONDO_SIBLINGS_WARN',
   siblingsMax: 'RONDO_SIBLINGS_MAX',
+  handoffConcurrency: 'RONDO_HANDOFF_CONCURRENCY',
 };
 
 const DEFAULTS: Partial<NodeConfig> = {
@@ -56,6 +59,7 @@ const DEFAULTS: Partial<NodeConfig> = {
   objectBytesMax: OBJECT_BYTES_MAX,
   siblingsWarn: SIBLINGS_WARN,
   siblingsMax: SIBLINGS_MAX,
+  handoffConcurrency: HANDOFF_CONCURRENCY_DEFAULT,
 };
 
 export type ConfigSource = Partial<Record<keyof NodeConfig, string | number | undefined>>;
@@ -112,7 +116,9 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
     objectBytesMax: toInt('objectBytesMax', merged.objectBytesMax),
     siblingsWarn: toInt('siblingsWarn', merged.siblingsWarn),
     siblingsMax: toInt('siblingsMax', merged.siblingsMax),
+    handoffConcurrency: toInt('handoffConcurrency', merged.handoffConcurrency),
   };
+  if (!(config.handoffConcurrency >= 1 && config.handoffConcurrency <= HANDOFF_CONCURRENCY_MAX)) throw new InvalidArgumentError(`handoffConcurrency must be 1..${HANDOFF_CONCURRENCY_MAX}`);
   if (!(config.objectBytesWarn > 0 && config.objectBytesWarn <= config.objectBytesMax)) throw new InvalidArgumentError('objectBytesWarn must be positive and at most objectBytesMax');
   if (!(config.siblingsWarn > 0 && config.siblingsWarn <= config.siblingsMax)) throw new InvalidArgumentError('siblingsWarn must be positive and at most siblingsMax');
   parseDeleteMode(config.deleteMode);

@@ -25,6 +25,7 @@ program
   .option('--ring-size <n>', 'partitions in the ring, power of two 8..1024 (RONDO_RING_SIZE, default 64)')
   .option('--target-n-val <n>', 'claim keeps this many consecutive partitions on distinct nodes (default 4)')
   .option('--log-level <level>', 'pino log level (RONDO_LOG_LEVEL, default info)')
+  .option('--handoff-concurrency <n>', "handoff transfers at once per direction, like Riak's handoff_concurrency (RONDO_HANDOFF_CONCURRENCY, default 2)")
   .option('--delete-mode <mode>', "tombstone reaping like Riak's delete_mode: a delay (3s, 500ms), keep, or immediate (RONDO_DELETE_MODE, default 3s)")
   .action(async (opts: Record<string, string | undefined>) => {
     const file: ConfigSource = opts.config ? readConfigFile(opts.config) : {};
@@ -39,6 +40,7 @@ program
       targetNVal: opts.targetNVal,
       logLevel: opts.logLevel,
       deleteMode: opts.deleteMode,
+      handoffConcurrency: opts.handoffConcurrency,
     };
     const config = resolveConfig(file, configFromEnv(process.env), flags);
     const node = await startNode(config);

@@ -63,6 +63,7 @@ export const VNODE_COMMAND_TIMEOUT_MS = 10_000; // option: vnodeCommandTimeoutMs
 
 // --- handoff (src/core/handoff) ---
 export const HANDOFF_CONCURRENCY_DEFAULT = 2; // option: handoffConcurrency (transfers at once per node, per direction; like riak's handoff_concurrency)
+export const HANDOFF_CONCURRENCY_MAX = 64; // the option's upper bound
 export const HANDOFF_BATCH_ITEMS_MAX = 500; // option: handoffBatchItemsMax (items per batch message)
 export const HANDOFF_BATCH_BYTES_MAX = 1024 * 1024; // option: handoffBatchBytesMax (item bytes per batch message; one larger item travels alone)
 export const HANDOFF_INFLIGHT_BYTES_MAX = 8 * 1024 * 1024; // option: handoffInflightBytesMax (sent but unacknowledged batch bytes per transfer)

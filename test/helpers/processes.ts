@@ -41,7 +41,9 @@ export function startNodeProcess(opts: { name: string; address: string; dataDir:
   const logPath = join(opts.dataDir, `${opts.name}.log`);
   const log = openSync(logPath, 'a');
   const args = [BIN, 'start', '--name', opts.name, '--listen', opts.address, '--data', join(opts.dataDir, opts.name), '--cluster-secret', opts.secret, '--cluster-name', opts.clusterName ?? 'rondo-test', ...(opts.extraArgs ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+  // RONDO_NODE_CPU_PROF_DIR=dir: each node writes a V8 CPU profile there when it exits (finding the hot path in benchmarks).
+  const profile = process.env.RONDO_NODE_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.RONDO_NODE_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, ...args], { stdio: ['ignore', log, log] });
   started.add(child);
   child.once('exit', () => started.delete(child));
   return { name: opts.name, address: opts.address, logPath, child };

@@ -95,7 +95,7 @@ export class HandoffManager<Command, Reply> {
   private checking = false;
   private recheck = false;
   private running = false;
-  /** Since start, for /stats: transfers completed and failed, items and bytes acknowledged out and applied in. */
+  /** Since start, for /stats: transfers completed and failed, items and bytes acknowledged out (by ended transfers; stats() adds running ones) and applied in. */
   completed = 0;
   failed = 0;
   itemsSent = 0;
@@ -105,10 +105,16 @@ export class HandoffManager<Command, Reply> {
 
   /** Counters in Riak's /stats style (flat names). */
   stats(): Record<string, number> {
+    let itemsSent = this.itemsSent;
+    let bytesSent = this.bytesSent;
+    for (const t of this.outbound.values()) {
+      itemsSent += t.items;
+      bytesSent += t.bytes;
+    }
     return {
       handoff_outbound_active: this.moving(), handoff_inbound_active: [...this.inbound.values()].filter((s) => !s.finished).length,
       handoff_completed: this.completed, handoff_failed: this.failed,
-      handoff_items_sent: this.itemsSent, handoff_bytes_sent: this.bytesSent, handoff_items_received: this.itemsReceived, handoff_bytes_received: this.bytesReceived,
+      handoff_items_sent: itemsSent, handoff_bytes_sent: bytesSent, handoff_items_received: this.itemsReceived, handoff_bytes_received: this.bytesReceived,
     };
   }
 

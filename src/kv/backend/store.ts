@@ -84,26 +84,38 @@ export class RowPartitionStore implements PartitionStore {
     return value === undefined ? undefined : new Uint8Array(value);
   }
 
-  async put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void> {
-    const encoded = validateKey(k);
-    if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
-    if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
-      throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
-    }
-    const newIndexRows = indexRows(this.partition, encoded, indexes);
-    const objectKey = objectRow(encoded, this.partition);
-    const reverseKey = reverseRow(encoded, this.partition);
-    // Copied now: the caller may reuse its buffer before the async commit runs.
-    const valueCopy = Buffer.from(value);
+  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void> {
+    return this.putMany([{ key: k, value, indexes }], opts);
+  }
+
+  async putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void> {
+    // Everything is checked and encoded before the transaction: bad input writes nothing.
+    const writes = entries.map(({ key, value, indexes }) => {
+      const encoded = validateKey(key);
+      if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
+      if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
+        throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
+      }
+      return {
+        indexRows: indexRows(this.partition, encoded, indexes),
+        objectKey: objectRow(encoded, this.partition),
+        reverseKey: reverseRow(encoded, this.partition),
+        // Copied now: the caller may reuse its buffer before the async commit runs.
+        value: Buffer.from(value),
+      };
+    });
+    if (writes.length === 0) return;
     const rows = this.rows(opts?.signal);
-    this.context.stats.puts += 1;
+    this.context.stats.puts += writes.length;
     await rows.transact((txn) => {
-      const old = txn.get(reverseKey);
-      if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
-      for (const row of newIndexRows) txn.put(row, EMPTY);
-      if (newIndexRows.length > 0) txn.put(reverseKey, encodeRowList(newIndexRows));
-      else if (old !== undefined) txn.remove(reverseKey);
-      txn.put(objectKey, valueCopy);
+      for (const w of writes) {
+        const old = txn.get(w.reverseKey);
+        if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
+        for (const row of w.indexRows) txn.put(row, EMPTY);
+        if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
+        else if (old !== undefined) txn.remove(w.reverseKey);
+        txn.put(w.objectKey, w.value);
+      }
     });
   }
 

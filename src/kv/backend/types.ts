@@ -50,6 +50,8 @@ export interface PartitionStore {
   get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined>;
   /** Atomically writes the value and replaces the key's index entries; resolves when durable per the engine's sync policy. */
   put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void>;
+  /** Several puts in one atomic transaction (handoff batches); all are checked before anything is written. */
+  putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void>;
   /** Atomically removes the object and its index entries; absent keys are fine. */
   delete(k: StoreKey, opts?: SignalOptions): Promise<void>;
   /** Ordered by the row layout (see keys.ts), streamed in batches. */

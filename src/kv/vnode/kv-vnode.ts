@@ -13,7 +13,7 @@
 import type { NodeName, Random } from '../../core/env.js';
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
-import type { PartitionStore } from '../backend/index.js';
+import type { IndexEntry, PartitionStore } from '../backend/index.js';
 import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_KEYS_PAGE_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
@@ -294,18 +294,18 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
     }
     const signal = new AbortController().signal;
-    await Promise.all([...byKey.values()].map(async ({ object, bytes }) => {
+    const writes: { key: KeyRef; value: Uint8Array; indexes: IndexEntry[] }[] = [];
+    for (const { object, bytes } of byKey.values()) {
       observeObject(this.#o.clock, object, this.#o.wallClockMs());
       const stored = await this.#readOrCorrupt(object, signal);
-      if (stored === undefined && bytes !== undefined) {
-        // Nothing here yet: store the sender's bytes as they are (already checked by decoding).
-        this.#changed(object);
-        await this.#o.store.put(object, bytes, liveIndexes(object), { signal });
-        return;
-      }
-      const merged = mergeReplicas(stored?.object ?? newObject(object.bucketType, object.bucket, object.key), object, HANDOFF_MERGE_PROPS);
-      await this.#write(merged, stored?.bytes, signal);
-    }));
+      // Nothing here yet: the sender's bytes are stored as they are (already checked by decoding).
+      const merged = stored === undefined ? object : mergeReplicas(stored.object, object, HANDOFF_MERGE_PROPS);
+      const value = stored === undefined && bytes !== undefined ? bytes : encodeObject(merged);
+      if (stored !== undefined && Buffer.from(stored.bytes).equals(value)) continue;
+      writes.push({ key: merged, value, indexes: liveIndexes(merged) });
+    }
+    for (const w of writes) this.#changed(w.key);
+    await this.#o.store.putMany(writes, { signal }); // one transaction for the batch
   }
 
   async handoffSize(): Promise<number> {
