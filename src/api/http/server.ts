@@ -14,8 +14,13 @@ import { handle } from './handlers.js';
 export const HTTP_BODY_BYTES_MAX = OBJECT_BYTES_MAX + 64 * 1024;
 /** Concurrent client connections. option: httpConnectionsMax */
 export const HTTP_CONNECTIONS_MAX = 1_000;
-/** Idle keep-alive connections are closed after this. option: httpKeepAliveMs */
-export const HTTP_KEEP_ALIVE_MS = 5_000;
+/**
+ * Idle keep-alive connections are closed after this. Long, like load
+ * balancers (60 s and more): a client that sends on an idle connection just as
+ * the server closes it gets a connection reset, and clients' pools keep idle
+ * connections for seconds. option: httpKeepAliveMs
+ */
+export const HTTP_KEEP_ALIVE_MS = 65_000;
 
 export interface HttpApiOptions {
   kv: KvService;
