@@ -72,6 +72,7 @@ export const HANDOFF_RESEND_MS = 2_000; // option: handoffResendMs (an unacknowl
 export const HANDOFF_RETRY_DELAY_MS = 5_000; // option: handoffRetryDelayMs (mean wait, jittered ±50%, before a failed or refused transfer is tried again)
 export const HANDOFF_CHECK_INTERVAL_MS = 1_000; // option: handoffCheckIntervalMs (how often each node looks for data to hand off, besides ring and liveness events)
 export const HANDOFF_DROP_GRACE_MS = 2_000; // option: handoffDropGraceMs (after the ring switches owners, the old copy is kept this long so nodes with the old ring still find it)
+export const HANDOFF_INBOUND_SESSIONS_MAX = 256; // receiver sessions kept at once, finished ones included (they wait for the sender's close); beyond it a start is refused as busy
 export const HANDOFF_STATUS_TIMEOUT_MS = 3_000; // `admin transfers` waits this long for each member's rows
 
 assert(RING_SIZE_DEFAULT >= RING_SIZE_MIN && RING_SIZE_DEFAULT <= RING_SIZE_MAX, 'default ring size in range');

@@ -8,7 +8,7 @@
 // transfer, tell the membership core the partition is complete.
 import {
   HANDOFF_BATCH_BYTES_MAX, HANDOFF_BATCH_ITEMS_MAX, HANDOFF_CHECK_INTERVAL_MS, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_DROP_GRACE_MS,
-  HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
+  HANDOFF_INBOUND_SESSIONS_MAX, HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
 } from '../constants.js';
 import type { Env, NodeName, TimerId, WireMessage } from '../env.js';
 import { InvalidArgumentError, RondoError, assert } from '../errors.js';
@@ -459,6 +459,7 @@ export class HandoffManager<Command, Reply> {
     for (const [id, s] of this.inbound) if (s.from === from && s.partition === msg.partition && s.targetPartition === msg.targetPartition) this.inbound.delete(id);
     const active = [...this.inbound.values()].filter((s) => !s.finished).length;
     if (active >= this.options.concurrency) return this.reply(from, msg.id, 'start', 0, false, `busy: ${active} inbound transfers (handoff_concurrency ${this.options.concurrency})`);
+    if (this.inbound.size >= HANDOFF_INBOUND_SESSIONS_MAX) return this.reply(from, msg.id, 'start', 0, false, `busy: ${this.inbound.size} inbound sessions (HANDOFF_INBOUND_SESSIONS_MAX)`);
     if (msg.kind === 'ownership' && !this.pendingTo(msg.targetPartition, from)) {
       return this.reply(from, msg.id, 'start', 0, false, `this node's ring has no pending transfer of partition ${msg.targetPartition} from ${from} (not caught up yet?)`);
     }
