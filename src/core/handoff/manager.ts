@@ -2,13 +2,12 @@
 // checks): on every ring or liveness change and every checkIntervalMs it asks
 // the planner what this node must hand off, starts up to `concurrency`
 // outbound transfers (ownership first), cancels those the ring no longer
-// wants, and retries failed ones after a jittered delay. It also serves the
-// receiving side: inbound sessions apply batches through the vnode host (so
-// they queue with commands and obey the mailbox bound) and, for an ownership
-// transfer, tell the membership core the partition is complete.
+// wants, and retries failed ones after a jittered delay. It routes the
+// receiving side's messages to InboundSessions (inbound.ts), serves
+// `rondo admin transfers|transfers-cancel|repair`, and counts for /stats.
 import {
   HANDOFF_BATCH_BYTES_MAX, HANDOFF_BATCH_ITEMS_MAX, HANDOFF_CHECK_INTERVAL_MS, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_DROP_GRACE_MS,
-  HANDOFF_INBOUND_SESSIONS_MAX, HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
+  HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
 } from '../constants.js';
 import type { Env, NodeName, TimerId, WireMessage } from '../env.js';
 import { InvalidArgumentError, RondoError, assert } from '../errors.js';
@@ -18,7 +17,8 @@ import type { ClusterNode } from '../node/cluster-node.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
 import { isHandoffAdminRequest, type HandoffAdminRequest, type NodeTransfers, type TransfersReport } from './admin.js';
-import { parseHandoffMessage, type HandoffBatch, type HandoffFinish, type HandoffMessage, type HandoffReply, type HandoffStart } from './messages.js';
+import { InboundSessions } from './inbound.js';
+import { parseHandoffMessage, type HandoffMessage } from './messages.js';
 import { OutboundTransfer, TransferRefused, type HandoffLimits, type SwitchState } from './outbound.js';
 import { wantedTransfers } from './planner.js';
 import { renderTransfers } from './render.js';
@@ -54,26 +54,8 @@ export interface HandoffManagerOptions<Command, Reply> {
   options?: Partial<HandoffOptions>;
 }
 
-interface Inbound {
-  id: string;
-  from: NodeName;
-  kind: TransferKind;
-  partition: number;
-  targetPartition: number;
-  epoch: number;
-  items: number;
-  bytes: number;
-  applied: Set<number>;
-  finished: boolean;
-  startedMs: number;
-  lastMs: number;
-}
-
 /** A repair transfer that fails is queued again at most this many times in all. */
 const REPAIR_ATTEMPTS_MAX = 5;
-
-/** Non-transient errors: a batch that fails with one of these is applied item by item, skipping the bad items. */
-const TRANSIENT_CODES: ReadonlySet<string> = new Set(['overload', 'timeout', 'aborted', 'internal', 'backend_closed']);
 
 export class HandoffManager<Command, Reply> {
   readonly options: HandoffOptions;
@@ -84,7 +66,7 @@ export class HandoffManager<Command, Reply> {
   private readonly o: HandoffManagerOptions<Command, Reply>;
   /** Outbound transfers by source partition (one at a time per partition). */
   private readonly outbound = new Map<number, OutboundTransfer<Command, Reply>>();
-  private readonly inbound = new Map<string, Inbound>();
+  private readonly inbound: InboundSessions<Command, Reply>;
   private readonly attempts = new Map<number, number>();
   private readonly retryAtMs = new Map<number, number>();
   /** Repairs this node was asked to send, waiting for a free slot. */
@@ -95,13 +77,11 @@ export class HandoffManager<Command, Reply> {
   private checking = false;
   private recheck = false;
   private running = false;
-  /** Since start, for /stats: transfers completed and failed, items and bytes acknowledged out (by ended transfers; stats() adds running ones) and applied in. */
+  /** Since start, for /stats: transfers completed and failed, items and bytes acknowledged out by ended transfers (stats() adds running ones). */
   completed = 0;
   failed = 0;
   itemsSent = 0;
   bytesSent = 0;
-  itemsReceived = 0;
-  bytesReceived = 0;
 
   /** Counters in Riak's /stats style (flat names). */
   stats(): Record<string, number> {
@@ -112,9 +92,9 @@ export class HandoffManager<Command, Reply> {
       bytesSent += t.bytes;
     }
     return {
-      handoff_outbound_active: this.moving(), handoff_inbound_active: [...this.inbound.values()].filter((s) => !s.finished).length,
+      handoff_outbound_active: this.moving(), handoff_inbound_active: this.inbound.active(),
       handoff_completed: this.completed, handoff_failed: this.failed,
-      handoff_items_sent: itemsSent, handoff_bytes_sent: bytesSent, handoff_items_received: this.itemsReceived, handoff_bytes_received: this.bytesReceived,
+      handoff_items_sent: itemsSent, handoff_bytes_sent: bytesSent, handoff_items_received: this.inbound.itemsReceived, handoff_bytes_received: this.inbound.bytesReceived,
     };
   }
 
@@ -129,6 +109,12 @@ export class HandoffManager<Command, Reply> {
     assert(Number.isSafeInteger(o.concurrency) && o.concurrency >= 1, 'handoff concurrency is a positive integer');
     assert(o.batchItemsMax >= 1 && o.batchBytesMax >= 1 && o.inflightBytesMax >= o.batchBytesMax, 'handoff batch limits are positive and fit the window');
     assert(o.resendMs > 0 && o.stallTimeoutMs > o.resendMs && o.retryDelayMs > 0 && o.checkIntervalMs > 0 && o.dropGraceMs >= 0, 'handoff timings are positive');
+    this.inbound = new InboundSessions({
+      env: this.env, self: this.self, host: this.host, concurrency: this.options.concurrency, stallTimeoutMs: this.options.stallTimeoutMs,
+      ring: () => this.cluster.ring(),
+      send: (to, msg) => this.cluster.send(to, msg),
+      reportTransferComplete: (partition) => this.cluster.reportTransferComplete(partition),
+    });
     opts.cluster.registerService('handoff', {
       receive: (from, msg) => this.receive(from, msg),
       handleAdmin: (req) => this.handleAdmin(req),
@@ -157,16 +143,7 @@ export class HandoffManager<Command, Reply> {
   }
 
   rows(): TransferRow[] {
-    const now = this.env.nowMs();
-    const rows = [...this.outbound.values()].map((t) => t.row(this.self));
-    for (const s of this.inbound.values()) {
-      if (s.finished) continue;
-      rows.push({
-        id: s.id, node: this.self, direction: 'inbound', kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, peer: s.from,
-        phase: 'receiving', items: s.items, bytes: s.bytes, attempt: 1, elapsedMs: now - s.startedMs,
-      });
-    }
-    return rows;
+    return [...[...this.outbound.values()].map((t) => t.row(this.self)), ...this.inbound.rows()];
   }
 
   /** One line about the manager's state, for failure reports. */
@@ -174,7 +151,7 @@ export class HandoffManager<Command, Reply> {
     const now = this.env.nowMs();
     const out = [...this.outbound.values()].map((t) => `${t.spec.kind}:p${t.spec.partition}->${t.spec.to}@${t.phase}`);
     const retries = [...this.retryAtMs].filter(([, at]) => at > now).map(([p, at]) => `p${p}+${at - now}ms`);
-    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size} repairs=${this.repairQueue.length}`;
+    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size()} repairs=${this.repairQueue.length}`;
   }
 
   /** Every live member's rows (this node's own directly), for `rondo admin transfers`. */
@@ -331,7 +308,7 @@ export class HandoffManager<Command, Reply> {
         this.repairQueue.shift();
         this.launch(r.partition, r.targetPartition, 'repair', r.to, 0, r.attempt);
       }
-      this.sweepInbound(now);
+      this.inbound.sweep(now);
     } finally {
       this.checking = false;
     }
@@ -414,16 +391,13 @@ export class HandoffManager<Command, Reply> {
   private onMessage(from: NodeName, msg: HandoffMessage): void {
     switch (msg.type) {
       case 'handoff.start':
-        return this.onStart(from, msg);
+        return this.inbound.onStart(from, msg);
       case 'handoff.batch':
-        return this.onBatch(from, msg);
+        return this.inbound.onBatch(from, msg);
       case 'handoff.finish':
-        return this.onFinish(from, msg);
-      case 'handoff.close': {
-        const s = this.inbound.get(msg.id);
-        if (s !== undefined && s.from === from) this.inbound.delete(msg.id);
-        return;
-      }
+        return this.inbound.onFinish(from, msg);
+      case 'handoff.close':
+        return this.inbound.onClose(from, msg.id);
       case 'handoff.reply': {
         for (const t of this.outbound.values()) if (t.spec.id === msg.id && t.spec.to === from) t.onReply(msg);
         return;
@@ -445,89 +419,6 @@ export class HandoffManager<Command, Reply> {
         this.env.log.warn({ from, msg: String(never) }, 'unhandled handoff message');
       }
     }
-  }
-
-  private reply(to: NodeName, id: string, kind: HandoffReply['to'], seq: number, ok: boolean, reason?: string): void {
-    this.cluster.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }) });
-  }
-
-  private onStart(from: NodeName, msg: HandoffStart): void {
-    const ring = this.cluster.ring();
-    if (msg.targetPartition >= ring.ringSize || msg.partition >= ring.ringSize) return this.reply(from, msg.id, 'start', 0, false, 'no such partition');
-    if (this.inbound.has(msg.id)) return this.reply(from, msg.id, 'start', 0, true); // a resent start
-    // A sender that restarted begins again: its earlier session for the same partition is dead.
-    for (const [id, s] of this.inbound) if (s.from === from && s.partition === msg.partition && s.targetPartition === msg.targetPartition) this.inbound.delete(id);
-    const active = [...this.inbound.values()].filter((s) => !s.finished).length;
-    if (active >= this.options.concurrency) return this.reply(from, msg.id, 'start', 0, false, `busy: ${active} inbound transfers (handoff_concurrency ${this.options.concurrency})`);
-    if (this.inbound.size >= HANDOFF_INBOUND_SESSIONS_MAX) return this.reply(from, msg.id, 'start', 0, false, `busy: ${this.inbound.size} inbound sessions (HANDOFF_INBOUND_SESSIONS_MAX)`);
-    if (msg.kind === 'ownership' && !this.pendingTo(msg.targetPartition, from)) {
-      return this.reply(from, msg.id, 'start', 0, false, `this node's ring has no pending transfer of partition ${msg.targetPartition} from ${from} (not caught up yet?)`);
-    }
-    const now = this.env.nowMs();
-    this.inbound.set(msg.id, { id: msg.id, from, kind: msg.kind, partition: msg.partition, targetPartition: msg.targetPartition, epoch: msg.epoch, items: 0, bytes: 0, applied: new Set(), finished: false, startedMs: now, lastMs: now });
-    this.reply(from, msg.id, 'start', 0, true);
-  }
-
-  private onBatch(from: NodeName, msg: HandoffBatch): void {
-    const s = this.inbound.get(msg.id);
-    if (s === undefined || s.from !== from) return this.reply(from, msg.id, 'batch', msg.seq, false, 'unknown-transfer');
-    s.lastMs = this.env.nowMs();
-    if (s.applied.has(msg.seq)) return this.reply(from, msg.id, 'batch', msg.seq, true);
-    this.apply(s, msg.items).then(
-      () => {
-        if (!s.applied.has(msg.seq)) {
-          const bytes = msg.items.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0);
-          s.applied.add(msg.seq);
-          s.items += msg.items.length;
-          s.bytes += bytes;
-          this.itemsReceived += msg.items.length;
-          this.bytesReceived += bytes;
-        }
-        s.lastMs = this.env.nowMs();
-        this.reply(from, msg.id, 'batch', msg.seq, true);
-      },
-      (err: unknown) => this.reply(from, msg.id, 'batch', msg.seq, false, err instanceof RondoError ? err.code : 'internal'),
-    );
-  }
-
-  /** Apply a batch; if it fails for a non-transient reason, item by item, skipping (and logging) the bad ones. */
-  private async apply(s: Inbound, items: HandoffItem[]): Promise<void> {
-    try {
-      await this.host.exclusive(s.targetPartition, (v) => v.handleHandoffData(items));
-    } catch (err) {
-      if (!(err instanceof RondoError) || TRANSIENT_CODES.has(err.code)) throw err;
-      for (const item of items) {
-        try {
-          await this.host.exclusive(s.targetPartition, (v) => v.handleHandoffData([item]));
-        } catch (itemErr) {
-          if (!(itemErr instanceof RondoError) || TRANSIENT_CODES.has(itemErr.code)) throw itemErr;
-          this.env.log.error({ id: s.id, from: s.from, partition: s.targetPartition, err: itemErr.message }, 'handoff item refused; skipped');
-        }
-      }
-    }
-  }
-
-  private onFinish(from: NodeName, msg: HandoffFinish): void {
-    const s = this.inbound.get(msg.id);
-    if (s === undefined || s.from !== from) return this.reply(from, msg.id, 'finish', 0, false, 'unknown-transfer');
-    s.lastMs = this.env.nowMs();
-    if (s.applied.size !== msg.batches) return this.reply(from, msg.id, 'finish', 0, false, `saw ${s.applied.size} of ${msg.batches} batches`);
-    if (s.kind === 'ownership' && !s.finished) {
-      if (!this.pendingTo(s.targetPartition, from)) return this.reply(from, msg.id, 'finish', 0, false, `no pending transfer of partition ${s.targetPartition} from ${from} any more`);
-      this.cluster.reportTransferComplete(s.targetPartition);
-    }
-    if (!s.finished) this.env.log.info({ id: s.id, from, kind: s.kind, partition: s.targetPartition, items: s.items, bytes: s.bytes, ms: this.env.nowMs() - s.startedMs }, 'handoff received');
-    s.finished = true;
-    this.reply(from, msg.id, 'finish', 0, true);
-  }
-
-  private pendingTo(partition: number, from: NodeName): boolean {
-    return this.cluster.ring().ownership.pending.some((t) => t.partition === partition && t.from === from && t.to === this.self);
-  }
-
-  /** Forget sessions whose sender went quiet (it restarted or gave up without a close). */
-  private sweepInbound(now: number): void {
-    for (const [id, s] of this.inbound) if (now - s.lastMs > this.options.stallTimeoutMs) this.inbound.delete(id);
   }
 
   private askStatus(node: NodeName): Promise<TransferRow[] | undefined> {
