@@ -10,7 +10,7 @@ import { RondoError } from '../errors.js';
 import type { RingState } from '../membership/index.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
-import type { HandoffBatch, HandoffFinish, HandoffMessage, HandoffReply, HandoffStart } from './messages.js';
+import { itemsBytes, type HandoffBatch, type HandoffFinish, type HandoffMessage, type HandoffReply, type HandoffStart } from './messages.js';
 import type { TransferKind, TransferRow } from './types.js';
 
 export interface InboundDeps<Command, Reply> {
@@ -112,7 +112,7 @@ export class InboundSessions<Command, Reply> {
     this.apply(s, msg.items).then(
       () => {
         if (!s.applied.has(msg.seq)) {
-          const bytes = msg.items.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0);
+          const bytes = itemsBytes(msg.items);
           s.applied.add(msg.seq);
           s.items += msg.items.length;
           s.bytes += bytes;

@@ -61,6 +61,13 @@ export interface HandoffRepairRequest {
 
 export type HandoffMessage = HandoffStart | HandoffBatch | HandoffFinish | HandoffClose | HandoffReply | HandoffStatusRequest | HandoffStatusReply | HandoffRepairRequest;
 
+/** Key plus value bytes of some items (what progress and flow control count). */
+export function itemsBytes(items: readonly HandoffItem[]): number {
+  let n = 0;
+  for (const i of items) n += i.key.byteLength + i.value.byteLength;
+  return n;
+}
+
 const KINDS: ReadonlySet<string> = new Set(['ownership', 'hinted', 'repair']);
 const REPLY_TO: ReadonlySet<string> = new Set(['start', 'batch', 'finish']);
 

@@ -9,8 +9,8 @@
 import type { Env, NodeName, TimerId } from '../env.js';
 import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
 import type { VnodeHost } from '../vnode/host.js';
-import type { HandoffItem } from '../vnode/types.js';
-import type { HandoffBatch, HandoffMessage, HandoffReply } from './messages.js';
+import type { HandoffItem, VnodeBehaviour } from '../vnode/types.js';
+import { itemsBytes, type HandoffBatch, type HandoffMessage, type HandoffReply } from './messages.js';
 import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
 export interface HandoffLimits {
@@ -199,9 +199,32 @@ export class OutboundTransfer<Command, Reply> {
   /** Sends the next changed items; how many were sent. Throws if the change record was lost. */
   private async sendChanges(): Promise<number> {
     const changes = await this.deps.host.exclusive(this.spec.partition, (v) => v.takeHandoffChanges(this.deps.limits.batchItemsMax));
-    if (changes === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
-    if (changes.length > 0) await this.sendBatch(changes, changes.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
+    if (changes === 'lost') throw this.lostRecord();
+    if (changes.length > 0) await this.sendBatch(changes, itemsBytes(changes));
     return changes.length;
+  }
+
+  /**
+   * In one vnode turn: take the changes; when there are none, run `last` in
+   * that same turn (no command can slip in between); otherwise send them,
+   * wait for their acks and try again.
+   */
+  private async whenNoChanges<T>(last: (vnode: VnodeBehaviour<Command, Reply>) => Promise<T>): Promise<T> {
+    for (;;) {
+      const outcome = await this.deps.host.exclusive(this.spec.partition, async (v): Promise<{ kind: 'done'; value: T } | { kind: 'changes'; changes: HandoffItem[] | 'lost' }> => {
+        const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
+        if (changes === 'lost' || changes.length > 0) return { kind: 'changes', changes };
+        return { kind: 'done', value: await last(v) };
+      });
+      if (outcome.kind === 'done') return outcome.value;
+      if (outcome.changes === 'lost') throw this.lostRecord();
+      await this.sendBatch(outcome.changes, itemsBytes(outcome.changes));
+      await this.drained();
+    }
+  }
+
+  private lostRecord(): RondoError {
+    return new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
   }
 
   private async sendBatch(items: HandoffItem[], bytes: number): Promise<void> {
@@ -232,18 +255,10 @@ export class OutboundTransfer<Command, Reply> {
    */
   private async startForwarding(): Promise<void> {
     const target = { node: this.spec.to, partition: this.spec.targetPartition };
-    for (;;) {
-      const outcome = await this.deps.host.exclusive(this.spec.partition, async (v) => {
-        const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
-        if (changes === 'lost' || changes.length > 0) return changes;
-        this.deps.host.setForward(this.spec.partition, target);
-        return 'forwarding' as const;
-      });
-      if (outcome === 'forwarding') return;
-      if (outcome === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
-      await this.sendBatch(outcome, outcome.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
-      await this.drained();
-    }
+    await this.whenNoChanges(() => {
+      this.deps.host.setForward(this.spec.partition, target);
+      return Promise.resolve();
+    });
   }
 
   /** Ownership: keep sending changes until the ring names the new owner. */
@@ -276,23 +291,16 @@ export class OutboundTransfer<Command, Reply> {
       }
     }
     const target = { node: this.spec.to, partition: this.spec.targetPartition };
-    for (;;) {
-      const outcome = await this.deps.host.exclusive(this.spec.partition, async (v) => {
-        if (this.failure !== undefined || !this.deps.mayDrop(this.spec.partition)) return 'keep' as const;
-        const changes = await v.takeHandoffChanges(this.deps.limits.batchItemsMax);
-        if (changes === 'lost' || changes.length > 0) return changes;
-        await v.delete();
-        await v.handoffFinished(target);
-        this.tracking = false;
-        this.deps.host.setForward(this.spec.partition, undefined);
-        return 'dropped' as const;
-      });
-      if (outcome === 'dropped') break;
-      if (outcome === 'keep') throw this.failure ?? new RondoError('aborted', `partition ${this.spec.partition} is (again) this node's to keep`);
-      if (outcome === 'lost') throw new RondoError('aborted', `vnode ${this.spec.partition} lost its change record; the transfer starts over`);
-      await this.sendBatch(outcome, outcome.reduce((n, i) => n + i.key.byteLength + i.value.byteLength, 0));
-      await this.drained();
-    }
+    const outcome = await this.whenNoChanges(async (v) => {
+      // Checked in the vnode's turn: the ring may have given the partition back to this node meanwhile.
+      if (this.failure !== undefined || !this.deps.mayDrop(this.spec.partition)) return 'keep' as const;
+      await v.delete();
+      await v.handoffFinished(target);
+      this.tracking = false;
+      this.deps.host.setForward(this.spec.partition, undefined);
+      return 'dropped' as const;
+    });
+    if (outcome === 'keep') throw this.failure ?? new RondoError('aborted', `partition ${this.spec.partition} is (again) this node's to keep`);
   }
 
   /** Send `msg` until a reply to it arrives (resent every resendMs; stall timeout applies). */
