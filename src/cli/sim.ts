@@ -36,6 +36,8 @@ function parseScenarios(value: string): AnyScenario[] {
 }
 
 const program = new Command();
+// Options after `campaign` are the campaign's own (both define --scenario and --nodes).
+program.enablePositionalOptions();
 program
   .name('sim')
   .option('--scenario <names>', `comma-separated: ${ALL_SCENARIOS.join(', ')} or all`, 'all')
