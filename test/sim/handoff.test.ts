@@ -9,17 +9,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runHandoffScenario, type HandoffScenarioResult } from '../../src/kv/scenarios/handoff-scenario.js';
 import { HANDOFF_REGRESSION_SEEDS } from './regression-seeds.js';
+import { explain, total } from './report.js';
 
 const SEEDS = Number(process.env.RONDO_SIM_SEEDS ?? 200);
 const HANDOFF_PHASE_MS_CI = 4_000;
-
-function explain(r: HandoffScenarioResult, phaseMs: number): string {
-  return `handoff seed ${r.seed} failed (replay: npm run sim -- --scenario handoff --seed ${r.seed} --duration ${phaseMs / 1000}):\n${r.problems.join('\n')}\n${r.traceTail.slice(-15).join('\n')}`;
-}
-
-function total(results: readonly HandoffScenarioResult[], metric: string): number {
-  return results.reduce((sum, r) => sum + (r.metrics[metric] ?? 0), 0);
-}
 
 describe('handoff simulation: joins, a leave and a crash under faults, W=2', { timeout: 20 * 60_000 }, () => {
   it(`nothing acknowledged lost, nothing stranded, ownership balanced: ${SEEDS} seeds`, async () => {

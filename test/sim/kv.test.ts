@@ -8,17 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { runKvScenario, type KvScenarioResult } from '../../src/kv/scenarios/kv-scenario.js';
 import { KV_REGRESSION_SEEDS } from './regression-seeds.js';
+import { explain, total } from './report.js';
 
 const SEEDS = Number(process.env.RONDO_SIM_SEEDS ?? 200);
 const KV_SAFETY_MS_CI = 8_000;
-
-function explain(r: KvScenarioResult, durationMs: number): string {
-  return `kv seed ${r.seed} failed (replay: npm run sim -- --scenario kv --seed ${r.seed} --duration ${durationMs / 1000}):\n${r.problems.join('\n')}\n${r.traceTail.slice(-15).join('\n')}`;
-}
-
-function total(results: readonly KvScenarioResult[], metric: string): number {
-  return results.reduce((sum, r) => sum + (r.metrics[metric] ?? 0), 0);
-}
 
 describe('KV simulation: N=3 R=2 W=2, allow_mult, faults then heal', { timeout: 15 * 60_000 }, () => {
   it(`no acknowledged write lost, no false siblings, replicas converge: ${SEEDS} seeds`, async () => {

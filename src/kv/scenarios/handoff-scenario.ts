@@ -16,7 +16,7 @@ import { NETWORK_FAULTS_CALM, NETWORK_FAULTS_HOSTILE, Nemesis } from '../../core
 import { mergeReplicas, type ObjectProps, type RObject } from '../object/index.js';
 import type { KvServiceOptions } from '../service.js';
 import { checkHistory, type PutOutcome } from './kv-checker.js';
-import { KV_CLIENTS, KV_QUIET_MS, Workload, finalReads, refOf, step, type History } from './kv-scenario.js';
+import { KV_CLIENTS, KV_QUIET_MS, Workload, finalReads, refOf, runKvSimScenario, step, type History } from './kv-scenario.js';
 import { allSeeAllUp, formKvCluster, type KvSimCluster } from './kv-sim-cluster.js';
 
 /** Simulated ms each phase runs its faults and workload (CI); the campaign may pass longer. */
@@ -38,20 +38,9 @@ export interface HandoffScenarioOptions {
 export type HandoffScenarioResult = Omit<ScenarioResult, 'scenario'> & { scenario: 'handoff' };
 
 export async function runHandoffScenario(opts: HandoffScenarioOptions): Promise<HandoffScenarioResult> {
-  const problems: string[] = [];
-  const metrics: Record<string, number> = {};
-  let cluster: KvSimCluster | undefined;
-  try {
-    cluster = await formKvCluster(3, { seed: opts.seed, ringSize: 16, service: { handoff: SIM_HANDOFF }, ...(opts.verbose ? { verbose: true } : {}) });
-    await handoffScenario(cluster, opts.phaseMs ?? HANDOFF_PHASE_MS_DEFAULT, problems, metrics);
-  } catch (err) {
-    problems.push(`scenario threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  }
-  const sim = cluster?.sim;
-  return {
-    scenario: 'handoff', seed: opts.seed, ok: problems.length === 0, problems, metrics,
-    traceHash: sim?.traceHash() ?? '', simulatedMs: sim?.nowMs() ?? 0, traceTail: sim?.report().split('\n').slice(-40) ?? [],
-  };
+  return runKvSimScenario('handoff', opts.seed, () => formKvCluster(3, { seed: opts.seed, ringSize: 16, service: { handoff: SIM_HANDOFF }, ...(opts.verbose ? { verbose: true } : {}) }), (cluster, problems, metrics) =>
+    handoffScenario(cluster, opts.phaseMs ?? HANDOFF_PHASE_MS_DEFAULT, problems, metrics),
+  );
 }
 
 /** Valid members as `via` sees the ring, that are up. */

@@ -73,18 +73,30 @@ export interface History {
 }
 
 export async function runKvScenario(opts: KvScenarioOptions): Promise<KvScenarioResult> {
+  return runKvSimScenario('kv', opts.seed, () => formKvCluster(opts.nodes ?? KV_NODES_DEFAULT, { seed: opts.seed, ringSize: 16, ...(opts.verbose ? { verbose: true } : {}) }), (cluster, problems, metrics) =>
+    kvScenario(cluster, opts.durationMs ?? KV_SAFETY_MS_DEFAULT, problems, metrics),
+  );
+}
+
+/** Form the cluster, run the scenario body, and report problems (a throw is one), metrics and the trace. */
+export async function runKvSimScenario<Name extends string>(
+  scenario: Name,
+  seed: number,
+  form: () => Promise<KvSimCluster>,
+  body: (cluster: KvSimCluster, problems: string[], metrics: Record<string, number>) => Promise<void>,
+): Promise<Omit<ScenarioResult, 'scenario'> & { scenario: Name }> {
   const problems: string[] = [];
   const metrics: Record<string, number> = {};
   let cluster: KvSimCluster | undefined;
   try {
-    cluster = await formKvCluster(opts.nodes ?? KV_NODES_DEFAULT, { seed: opts.seed, ringSize: 16, ...(opts.verbose ? { verbose: true } : {}) });
-    await kvScenario(cluster, opts.durationMs ?? KV_SAFETY_MS_DEFAULT, problems, metrics);
+    cluster = await form();
+    await body(cluster, problems, metrics);
   } catch (err) {
     problems.push(`scenario threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
   const sim = cluster?.sim;
   return {
-    scenario: 'kv', seed: opts.seed, ok: problems.length === 0, problems, metrics,
+    scenario, seed, ok: problems.length === 0, problems, metrics,
     traceHash: sim?.traceHash() ?? '', simulatedMs: sim?.nowMs() ?? 0, traceTail: sim?.report().split('\n').slice(-40) ?? [],
   };
 }
