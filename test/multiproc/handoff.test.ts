@@ -13,7 +13,7 @@
 // PRELOAD_KEYS can be lowered with RONDO_HANDOFF_TEST_KEYS for a quick local run.
 import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { adminCall, adminCallOnClaimant } from '../../src/cli/admin.js';
 import type { AdminRequest } from '../../src/core/node/admin-messages.js';
 import type { MemberStatusRow } from '../../src/core/membership/index.js';
@@ -280,7 +280,7 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
   }
 
   /** Run one phase and time it. After a failed phase the later ones fail too (each needs the one before). */
-  async function phase(_t: TestContext, name: string, body: () => Promise<void>): Promise<void> {
+  async function phase(name: string, body: () => Promise<void>): Promise<void> {
     if (failedPhase) throw new Error(`not run: phase "${failedPhase}" failed`);
     const t0 = performance.now();
     try {
@@ -322,8 +322,8 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
     for (const [name, ms] of timings) console.log(`  ${name.padEnd(28)} ${seconds(ms).padStart(9)}`);
   });
 
-  it(`preloads ${PRELOAD_KEYS} keys of ${VALUE_BYTES} bytes with W=2 through all 3 nodes`, async (t) => {
-    await phase(t, 'preload', async () => {
+  it(`preloads ${PRELOAD_KEYS} keys of ${VALUE_BYTES} bytes with W=2 through all 3 nodes`, async () => {
+    await phase('preload', async () => {
       const t0 = performance.now();
       const before503 = stats.retries503;
       let failed = 0;
@@ -336,8 +336,8 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
     });
   });
 
-  it('grows to 5 nodes while the client keeps writing', async (t) => {
-    await phase(t, 'grow to 5', async () => {
+  it('grows to 5 nodes while the client keeps writing', async () => {
+    await phase('grow to 5', async () => {
       writer.targets = core();
       writer.start();
       const n4 = await startNode(3);
@@ -361,8 +361,8 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
     });
   });
 
-  it('shrinks back to 3 nodes while the client keeps writing through n1..n3', async (t) => {
-    await phase(t, 'shrink to 3', async () => {
+  it('shrinks back to 3 nodes while the client keeps writing through n1..n3', async () => {
+    await phase('shrink to 3', async () => {
       const leavers = nodes.slice(3);
       writer.targets = core();
       await writer.drained(leavers.map((n) => n.name));
@@ -380,8 +380,8 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
     });
   });
 
-  it('reads every key back with R=2 through n1..n3: none missing, none stale, no client errors but retried 503s', async (t) => {
-    await phase(t, 'read back', async () => {
+  it('reads every key back with R=2 through n1..n3: none missing, none stale, no client errors but retried 503s', async () => {
+    await phase('read back', async () => {
       await writer.stop();
       const expected: [string, string][] = [];
       const either = new Map<string, string>(); // overwrites never acknowledged: old or new value

@@ -19,7 +19,7 @@ import type { HandoffItem } from '../vnode/types.js';
 import { isHandoffAdminRequest, type HandoffAdminRequest, type NodeTransfers, type TransfersReport } from './admin.js';
 import { InboundSessions } from './inbound.js';
 import { parseHandoffMessage, type HandoffMessage } from './messages.js';
-import { OutboundTransfer, TransferRefused, type HandoffLimits, type SwitchState } from './outbound.js';
+import { OutboundTransfer, TransferRefused, batchesOf, type HandoffLimits, type SwitchState } from './outbound.js';
 import { wantedTransfers } from './planner.js';
 import { renderTransfers } from './render.js';
 import type { TransferKind, TransferRow } from './types.js';
@@ -241,20 +241,11 @@ export class HandoffManager<Command, Reply> {
     await this.host.exclusive(source, () => Promise.resolve()); // starts the vnode
     const vnode = this.host.vnode(source);
     assert(vnode !== undefined, 'the source vnode runs');
-    let batch: HandoffItem[] = [];
     let items = 0;
-    const flush = async (): Promise<void> => {
-      const items = batch;
-      batch = [];
-      if (items.length > 0) await this.host.exclusive(target, (v) => v.handleHandoffData(items));
-    };
-    for await (const item of vnode.foldHandoffItems(new AbortController().signal)) {
-      if (!belongsTo(item, target)) continue;
-      batch.push(item);
-      items++;
-      if (batch.length >= this.options.batchItemsMax) await flush();
+    for await (const batch of batchesOf(vnode.foldHandoffItems(new AbortController().signal), this.options, (item) => belongsTo(item, target))) {
+      await this.host.exclusive(target, (v) => v.handleHandoffData(batch.items));
+      items += batch.items.length;
     }
-    await flush();
     return items;
   }
 
@@ -317,7 +308,7 @@ export class HandoffManager<Command, Reply> {
   private launch(partition: number, targetPartition: number, kind: TransferKind, to: NodeName, epoch: number, repairAttempt = 0): void {
     const attempt = kind === 'repair' ? repairAttempt : (this.attempts.get(partition) ?? 0) + 1;
     if (kind !== 'repair') this.attempts.set(partition, attempt);
-    const id = `${this.self}:${this.cluster.env.random.int(2 ** 30).toString(36)}:${this.nextId++}`;
+    const id = `${this.self}:${this.env.random.int(2 ** 30).toString(36)}:${this.nextId++}`;
     const transfer = new OutboundTransfer({ id, kind, partition, targetPartition, to, epoch, attempt }, {
       env: this.env,
       host: this.host,

@@ -179,21 +179,12 @@ export class OutboundTransfer<Command, Reply> {
     const s = this.spec;
     const vnode = this.deps.host.vnode(s.partition);
     assert(vnode !== undefined, 'the vnode was started by the exclusive step');
-    let batch: HandoffItem[] = [];
-    let batchBytes = 0;
-    for await (const item of vnode.foldHandoffItems(this.controller.signal)) {
+    const belongsTo = this.deps.belongsTo;
+    const keep = s.kind === 'repair' ? (item: HandoffItem) => belongsTo?.(item, s.targetPartition) === true : undefined;
+    for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
       this.check();
-      if (s.kind === 'repair' && this.deps.belongsTo?.(item, s.targetPartition) !== true) continue;
-      const size = item.key.byteLength + item.value.byteLength;
-      if (batch.length > 0 && (batch.length >= this.deps.limits.batchItemsMax || batchBytes + size > this.deps.limits.batchBytesMax)) {
-        await this.sendBatch(batch, batchBytes);
-        batch = [];
-        batchBytes = 0;
-      }
-      batch.push(item);
-      batchBytes += size;
+      await this.sendBatch(batch.items, batch.bytes);
     }
-    if (batch.length > 0) await this.sendBatch(batch, batchBytes);
   }
 
   /** Sends the next changed items; how many were sent. Throws if the change record was lost. */
@@ -370,4 +361,26 @@ export class OutboundTransfer<Command, Reply> {
     if (this.failure !== undefined) throw this.failure;
     if (this.controller.signal.aborted) throw new AbortedError();
   }
+}
+
+/** Groups items into batches of at most batchItemsMax items and batchBytesMax bytes (a larger item travels alone), skipping those `keep` refuses. */
+export async function* batchesOf(
+  items: AsyncIterable<HandoffItem>,
+  limits: Pick<HandoffLimits, 'batchItemsMax' | 'batchBytesMax'>,
+  keep?: (item: HandoffItem) => boolean,
+): AsyncGenerator<{ items: HandoffItem[]; bytes: number }> {
+  let batch: HandoffItem[] = [];
+  let bytes = 0;
+  for await (const item of items) {
+    if (keep !== undefined && !keep(item)) continue;
+    const size = item.key.byteLength + item.value.byteLength;
+    if (batch.length > 0 && (batch.length >= limits.batchItemsMax || bytes + size > limits.batchBytesMax)) {
+      yield { items: batch, bytes };
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(item);
+    bytes += size;
+  }
+  if (batch.length > 0) yield { items: batch, bytes };
 }

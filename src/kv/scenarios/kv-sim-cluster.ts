@@ -44,26 +44,17 @@ export class KvSimCluster extends SimCluster {
       settled = true;
     });
     tracked.catch(() => undefined);
-    const deadline = this.sim.nowMs() + maxMs;
     await microtasks();
-    while (!settled && this.sim.nowMs() < deadline) {
-      this.sim.runFor(SIM_SLICE_MS);
-      await microtasks();
-    }
-    if (!settled) throw new Error(`promise did not settle within ${maxMs} simulated ms`);
+    if (!(await this.advanceUntil(() => settled, maxMs))) throw new Error(`promise did not settle within ${maxMs} simulated ms`);
     return tracked;
   }
 
   /** Advance time, letting promise chains (vnode commands) run between slices. */
   async advance(ms: number): Promise<void> {
-    const end = this.sim.nowMs() + ms;
-    while (this.sim.nowMs() < end) {
-      this.sim.runFor(SIM_SLICE_MS);
-      await microtasks();
-    }
+    await this.advanceUntil(() => false, ms);
   }
 
-  /** Like runUntil, but lets promise chains (handoff, vnode commands) run between slices. True when `predicate` held. */
+  /** Advance in slices, letting promise chains (handoff, vnode commands) run between them, until `predicate` holds (true) or `maxMs` pass (false). */
   async advanceUntil(predicate: () => boolean, maxMs: number): Promise<boolean> {
     const end = this.sim.nowMs() + maxMs;
     while (!predicate()) {

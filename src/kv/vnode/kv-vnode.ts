@@ -229,7 +229,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   #changed(ref: KeyRef): void {
     const record = this.#changes;
     if (record === undefined || record.overflowed) return;
-    const id = `${ref.bucketType}\u0000${ref.bucket}\u0000${ref.key}`;
+    const id = keyId(ref);
     if (record.keys.has(id)) return;
     if (record.keys.size >= HANDOFF_CHANGED_KEYS_MAX) {
       record.overflowed = true;
@@ -289,7 +289,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       const key = decodeHandoffKey(item.key);
       const object = decodeObject(item.value);
       if (!sameKey(key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
-      const id = `${object.bucketType}\u0000${object.bucket}\u0000${object.key}`;
+      const id = keyId(object);
       const seen = byKey.get(id);
       byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
     }
@@ -323,4 +323,9 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   terminate(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/** One string per key, for maps of keys. */
+function keyId(ref: KeyRef): string {
+  return `${ref.bucketType}\u0000${ref.bucket}\u0000${ref.key}`;
 }

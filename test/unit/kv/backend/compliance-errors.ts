@@ -85,6 +85,27 @@ export function runErrorCompliance(setup: EngineSetup): void {
       await assert.rejects(collect(p.indexRange({ bucketType: 'default', bucket: 'b', index: 'n_int', start: 'x' })), { code: 'kv_index_invalid' });
     });
 
+    it('putMany writes a whole batch in one go, or nothing when any entry is bad', async () => {
+      const p = engine().partition(0);
+      await p.putMany([
+        { key: k('a'), value: bytes('1'), indexes: [{ index: 'n_int', value: 1 }] },
+        { key: k('b'), value: bytes('2'), indexes: [] },
+      ]);
+      assert.equal(await p.countObjects(), 2, 'index rows are not objects');
+      await assert.rejects(
+        p.putMany([
+          { key: k('a'), value: bytes('changed'), indexes: [] },
+          { key: k('c'), value: bytes('3'), indexes: [{ index: 'bad', value: 'x' }] },
+        ]),
+        { code: 'kv_index_invalid' },
+      );
+      assert.equal(text(await p.get(k('a'))), '1', 'the good entry of a refused batch was not written');
+      assert.equal(await p.get(k('c')), undefined);
+      assert.equal(await p.countObjects(), 2);
+      await p.putMany([]);
+      assert.equal(await p.countObjects(), 2);
+    });
+
     it('refuses bad partitions and filters as invalid arguments', async () => {
       const e = engine();
       for (const p of [-1, 1.5, 65_536]) assert.throws(() => e.partition(p), { code: 'invalid_argument' });
