@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { adminCall, adminCallOnClaimant } from '../src/cli/admin.js';
 import type { AdminRequest } from '../src/core/node/admin-messages.js';
 import type { MemberStatusRow } from '../src/core/membership/index.js';
-import { freePort, startNodeProcess, stopProcess, tempDir, waitFor, type NodeProcess } from '../test/helpers/processes.js';
+import { freePort, startNodeProcess, stopProcess, tempDir, waitFor, waitForPing, type NodeProcess } from '../test/helpers/processes.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -100,8 +100,7 @@ async function startNode(name: string): Promise<Node> {
   const http = `127.0.0.1:${await freePort()}`;
   const node = { name, address, http, proc: startNodeProcess({ name, address, dataDir: dir.path, secret: SECRET, clusterName: 'rondo-bench', extraArgs: ['--http-listen', http, '--ring-size', String(RING_SIZE), '--log-level', 'warn', '--handoff-concurrency', String(args['handoff-concurrency'])] }) };
   nodes.push(node);
-  const ms = await waitFor(async () => (await call('GET', http, '/ping')).status === 200, 30_000, 100);
-  if (ms < 0) throw new Error(`${name} did not start; log in ${node.proc.logPath}`);
+  await waitForPing(node.proc, http);
   return node;
 }
 

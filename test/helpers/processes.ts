@@ -19,15 +19,32 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+// Listening ports come from below the kernel's ephemeral range (32768-60999 on
+// Linux): a port from listen(0) is free now, but may be taken as the source
+// port of some outgoing connection before the node binds it.
+const TEST_PORT_LOW = 20_000;
+const TEST_PORT_HIGH = 32_000;
+const handedOut = new Set<number>();
+
+async function canListen(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
   });
+}
+
+/** A loopback port that is free now, outside the ephemeral range, and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = TEST_PORT_LOW + Math.floor(Math.random() * (TEST_PORT_HIGH - TEST_PORT_LOW));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${TEST_PORT_LOW}-${TEST_PORT_HIGH}`);
 }
 
 export interface NodeProcess {
@@ -76,16 +93,35 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
-/** Poll `check` every `intervalMs` until it returns true or `timeoutMs` pass; returns elapsed ms or -1. */
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<number> {
+/** Poll `check` every `intervalMs` until it returns true or `timeoutMs` pass (or it throws an error `stopOn` accepts); returns elapsed ms or -1. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 50, stopOn: (err: unknown) => boolean = () => false): Promise<number> {
   const start = performance.now();
   while (performance.now() - start < timeoutMs) {
     try {
       if (await check()) return performance.now() - start;
-    } catch {
+    } catch (err) {
+      if (stopOn(err)) return -1;
       // not ready yet
     }
     await sleep(intervalMs);
   }
   return -1;
 }
+
+/**
+ * Wait until the node answers `GET /ping` on `http`. Fails at once, with the end
+ * of its log, if the process exits first; on timeout, also with the log.
+ */
+export async function waitForPing(proc: NodeProcess, http: string, timeoutMs = 30_000): Promise<number> {
+  const ms = await waitFor(async () => {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new NodeExitedError();
+    return (await fetch(`http://${http}/ping`)).status === 200;
+  }, timeoutMs, 100, (err) => err instanceof NodeExitedError);
+  if (ms < 0 || proc.child.exitCode !== null || proc.child.signalCode !== null) {
+    const how = proc.child.exitCode !== null || proc.child.signalCode !== null ? `exited (${proc.child.exitCode ?? proc.child.signalCode})` : `did not answer /ping within ${timeoutMs} ms`;
+    throw new Error(`${proc.name} ${how}; end of its log:\n${readLog(proc).slice(-3000)}`);
+  }
+  return ms;
+}
+
+class NodeExitedError extends Error {}

@@ -24,9 +24,9 @@ describe('a 3-node cluster of real processes', { timeout: 120_000 }, () => {
   before(async () => {
     addresses = [`127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`, `127.0.0.1:${await freePort()}`];
     for (const [i, address] of addresses.entries()) procs.push(startNodeProcess({ name: `n${i + 1}`, address, dataDir: dir.path, secret: SECRET }));
-    for (const address of addresses) {
+    for (const [i, address] of addresses.entries()) {
       const ms = await waitFor(async () => (await members(address)).length === 1, 30_000, 100);
-      assert.ok(ms >= 0, `node at ${address} did not start`);
+      assert.ok(ms >= 0, `node at ${address} did not start; end of its log:\n${readLog(procs[i]!).slice(-3000)}`);
     }
   });
 

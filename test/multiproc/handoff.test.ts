@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { adminCall, adminCallOnClaimant } from '../../src/cli/admin.js';
 import type { AdminRequest } from '../../src/core/node/admin-messages.js';
 import type { MemberStatusRow } from '../../src/core/membership/index.js';
-import { freePort, readLog, sleep, startNodeProcess, stopProcess, tempDir, waitFor, type NodeProcess } from '../helpers/processes.js';
+import { freePort, readLog, sleep, startNodeProcess, stopProcess, tempDir, waitFor, waitForPing, type NodeProcess } from '../helpers/processes.js';
 
 // ---- phases and limits -------------------------------------------------------
 const SECRET = 'multiproc-handoff-secret';
@@ -275,7 +275,8 @@ describe(`handoff: a 3-node cluster with ${PRELOAD_KEYS} keys grows to 5 and shr
   }
 
   async function waitUp(node: Node): Promise<void> {
-    const ms = await waitFor(async () => (await fetch(`http://${node.http}/ping`)).status === 200 && (await members(node)).length >= 1, START_BOUND_MS, 100);
+    await waitForPing(node.proc, node.http, START_BOUND_MS);
+    const ms = await waitFor(async () => (await members(node)).length >= 1, START_BOUND_MS, 100);
     assert.ok(ms >= 0, `${node.name} did not start`);
   }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { adminCall } from '../../src/cli/admin.js';
 import type { MemberStatusRow } from '../../src/core/membership/index.js';
-import { freePort, readLog, startNodeProcess, stopProcess, tempDir, waitFor, type NodeProcess } from '../helpers/processes.js';
+import { freePort, readLog, startNodeProcess, stopProcess, tempDir, waitFor, waitForPing, type NodeProcess } from '../helpers/processes.js';
 
 const SECRET = 'multiproc-kv-secret';
 
@@ -43,7 +43,7 @@ describe('the KV store on 3 real processes', { timeout: 180_000 }, () => {
       const http = `127.0.0.1:${await freePort()}`;
       nodes.push({ name: `n${i + 1}`, address, http, proc: start(i, address, http) });
     }
-    for (const node of nodes) assert.ok((await waitFor(async () => (await fetch(`http://${node.http}/ping`)).status === 200, 30_000, 100)) >= 0);
+    for (const node of nodes) await waitForPing(node.proc, node.http);
     const target = (address: string) => ({ address, clusterSecret: SECRET });
     for (const node of nodes.slice(1)) await adminCall(target(node.address), { type: 'admin.join', seed: nodes[0]!.address });
     assert.ok((await waitFor(async () => (await adminCall(target(nodes[0]!.address), { type: 'admin.member-status' })).lines.join('\n').includes('Joining:2'), 10_000)) >= 0);
@@ -93,7 +93,7 @@ describe('the KV store on 3 real processes', { timeout: 180_000 }, () => {
   it('after a restart, hinted handoff gives the node back what it missed', async () => {
     const n3 = nodes[2]!;
     n3.proc = start(2, n3.address, n3.http);
-    assert.ok((await waitFor(async () => (await fetch(`http://${n3.http}/ping`)).status === 200, 30_000, 100)) >= 0);
+    await waitForPing(n3.proc, n3.http);
     // Wait until n1 sees n3 up again, so reads ask n3 (its primary) rather than a fallback.
     assert.ok((await waitFor(async () => {
       const rows = ((await adminCall({ address: nodes[0]!.address, clusterSecret: SECRET }, { type: 'admin.member-status' })).data as { members: MemberStatusRow[] }).members;
