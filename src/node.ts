@@ -1,6 +1,8 @@
 // Wiring: one running node = transport + Env + cluster core (+ KV and APIs in
 // later layers). Used by `rondo start` and by the multi-process tests.
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
 import { pino } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
@@ -10,11 +12,16 @@ import { BucketTypeAdmin, isBucketTypeRequest } from './kv/admin/index.js';
 import { openLmdbEngine } from './kv/backend/index.js';
 import { KvService } from './kv/service.js';
 import { HttpApi } from './api/http/server.js';
+import { createPbHandler } from './api/pb/handlers.js';
+import { PbApi } from './api/pb/server.js';
 import { presentMembers } from './core/membership/index.js';
 import { rpcRequest, TcpTransport } from './core/transport/index.js';
 import type { AdminReply } from './core/node/admin-messages.js';
 import { RondoError } from './core/errors.js';
 import { parseAddress, parseDeleteMode, type NodeConfig } from './cli/config.js';
+
+/** What GetServerInfo reports: Rondo's version (package.json). */
+const SERVER_VERSION = `rondo-${(createRequire(import.meta.url)('../package.json') as { version: string }).version}`;
 
 export interface RunningNode {
   readonly config: NodeConfig;
@@ -23,6 +30,8 @@ export interface RunningNode {
   readonly kv: KvService;
   /** Where the HTTP API really listens, when it is enabled. */
   readonly httpAddress: string | undefined;
+  /** Where the PB API really listens, when it is enabled. */
+  readonly pbAddress: string | undefined;
   readonly transport: TcpTransport;
   /** Where the transport really listens (port 0 resolved). */
   readonly address: string;
@@ -94,11 +103,19 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats() }) });
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb) }) });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }
-  log.info({ address, httpAddress, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
+  let pb: PbApi | undefined;
+  let pbAddress: string | undefined;
+  if (config.pbListen !== undefined) {
+    const where = parseAddress(config.pbListen);
+    pb = new PbApi({ host: where.host, port: where.port, log, frameBytesMax: Math.max(PB_FRAME_BYTES_MAX, config.objectBytesMax + 64 * 1024), handler: createPbHandler({ kv, metadata, node: config.name, serverVersion: SERVER_VERSION }) });
+    const boundPb = await pb.start();
+    pbAddress = `${boundPb.host}:${boundPb.port}`;
+  }
+  log.info({ address, httpAddress, pbAddress, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
 
   let stopped = false;
   const leftListeners: (() => void)[] = [];
@@ -131,12 +148,14 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     metadata,
     kv,
     httpAddress,
+    pbAddress,
     transport,
     address,
     async stop() {
       if (stopped) return;
       stopped = true;
       if (http) await http.stop();
+      if (pb) await pb.stop();
       await kv.stop();
       metadata.stop();
       cluster.stop();
@@ -147,6 +166,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log.flush();
     },
   };
+}
+
+/** PB API counters for /stats, named like Riak's pbc_* stats where one exists. */
+function pbStats(pb: PbApi | undefined): Record<string, number> {
+  if (pb === undefined) return {};
+  return { pbc_active: pb.stats.connections, pbc_refused: pb.stats.connectionsRefused, pbc_requests: pb.stats.requests, pbc_errors: pb.stats.errors, pbc_framing_errors: pb.stats.framingErrors };
 }
 
 /** A basic /stats body in Riak's shape (a flat JSON object of named values). */

@@ -11,6 +11,8 @@ export interface NodeConfig {
   listen: string;
   /** host:port of the Riak-compatible HTTP API; absent = no HTTP API. */
   httpListen?: string;
+  /** host:port of the Riak-compatible Protocol Buffers API; absent = no PB API. */
+  pbListen?: string;
   dataDir: string;
   clusterName: string;
   clusterSecret: string;
@@ -35,6 +37,7 @@ export const CONFIG_ENV: Record<keyof NodeConfig, string> = {
   name: 'RONDO_NAME',
   listen: 'RONDO_LISTEN',
   httpListen: 'RONDO_HTTP_LISTEN',
+  pbListen: 'RONDO_PB_LISTEN',
   dataDir: 'RONDO_DATA',
   clusterName: 'RONDO_CLUSTER_NAME',
   clusterSecret: 'RONDO_CLUSTER_SECRET',
@@ -105,6 +108,7 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
     name: String(merged.name),
     listen: String(merged.listen),
     ...(merged.httpListen !== undefined && merged.httpListen !== '' ? { httpListen: String(merged.httpListen) } : {}),
+    ...(merged.pbListen !== undefined && merged.pbListen !== '' ? { pbListen: String(merged.pbListen) } : {}),
     dataDir: String(merged.dataDir),
     clusterName: String(merged.clusterName),
     clusterSecret: String(merged.clusterSecret),
@@ -125,6 +129,7 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(config.name)) throw new InvalidArgumentError(`bad node name ${JSON.stringify(config.name)}: use 1-64 of A-Z a-z 0-9 _ . @ -`);
   parseAddress(config.listen);
   if (config.httpListen !== undefined) parseAddress(config.httpListen);
+  if (config.pbListen !== undefined) parseAddress(config.pbListen);
   validateRingSize(config.ringSize);
   if (config.targetNVal < 1) throw new InvalidArgumentError('targetNVal must be >= 1');
   if (config.clusterSecret.length < 8) throw new InvalidArgumentError('clusterSecret must be at least 8 characters');

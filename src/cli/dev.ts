@@ -12,6 +12,7 @@ export interface DevOptions {
   nodes: number;
   basePort: number;
   httpBasePort: number;
+  pbBasePort: number;
   dataRoot: string;
   ringSize: number;
 }
@@ -50,6 +51,7 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
     process.stdout.write(`\nRondo dev cluster: ${opts.nodes} node(s), data under ${root}\n`);
     for (const line of status.lines) process.stdout.write(`${line}\n`);
     process.stdout.write(`\nHTTP API (Riak-compatible): ${configs.map((c) => `http://${c.httpListen}`).join('  ')}\n`);
+    process.stdout.write(`PB API (Riak-compatible):   ${configs.map((c) => c.pbListen).join('  ')}\n`);
     const http = `http://${configs[0]?.httpListen}`;
     process.stdout.write(`Try:\n  curl -i -X PUT -H 'Content-Type: text/plain' --data 'hello' ${http}/buckets/demo/keys/k1\n  curl -i ${http}/buckets/demo/keys/k1\n`);
     process.stdout.write(`\nLogs: ${join(root, 'n*', 'node.log')}\n`);
@@ -110,15 +112,16 @@ function loadOrCreateSecret(path: string): string {
   return secret;
 }
 
-function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: string): { path: string; logPath: string; listen: string; httpListen: string } {
+function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: string): { path: string; logPath: string; listen: string; httpListen: string; pbListen: string } {
   const dir = join(root, `n${index}`);
   mkdirSync(dir, { recursive: true });
   const listen = `127.0.0.1:${opts.basePort + index - 1}`;
   const httpListen = `127.0.0.1:${opts.httpBasePort + index - 1}`;
-  const config = { name: `n${index}`, listen, httpListen, dataDir: dir, clusterName: 'rondo-dev', clusterSecret: secret, ringSize: opts.ringSize };
+  const pbListen = `127.0.0.1:${opts.pbBasePort + index - 1}`;
+  const config = { name: `n${index}`, listen, httpListen, pbListen, dataDir: dir, clusterName: 'rondo-dev', clusterSecret: secret, ringSize: opts.ringSize };
   const path = join(dir, 'rondo.json');
   writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  return { path, logPath: join(dir, 'node.log'), listen, httpListen };
+  return { path, logPath: join(dir, 'node.log'), listen, httpListen, pbListen };
 }
 
 function spawnNode(configPath: string, logPath: string): ChildProcess {

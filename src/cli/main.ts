@@ -15,10 +15,11 @@ program.name('rondo').description('Rondo: a masterless, Riak-compatible distribu
 program
   .command('start')
   .description('run one node in the foreground')
-  .option('-c, --config <file>', 'JSON config file (keys: name, listen, httpListen, dataDir, clusterName, clusterSecret, ringSize, targetNVal, logLevel)')
+  .option('-c, --config <file>', 'JSON config file (keys: name, listen, httpListen, pbListen, dataDir, clusterName, clusterSecret, ringSize, targetNVal, logLevel)')
   .option('--name <name>', 'node name, unique in the cluster (RONDO_NAME)')
   .option('--listen <host:port>', 'node-to-node and admin address (RONDO_LISTEN)')
   .option('--http-listen <host:port>', 'Riak-compatible HTTP API address (RONDO_HTTP_LISTEN); none when absent')
+  .option('--pb-listen <host:port>', 'Riak-compatible Protocol Buffers API address (RONDO_PB_LISTEN); none when absent')
   .option('--data <dir>', 'data directory (RONDO_DATA)')
   .option('--cluster-name <name>', 'cluster name; peers must match (RONDO_CLUSTER_NAME, default rondo)')
   .option('--cluster-secret <secret>', 'shared secret for node and admin handshakes (RONDO_CLUSTER_SECRET)')
@@ -33,6 +34,7 @@ program
       name: opts.name,
       listen: opts.listen,
       httpListen: opts.httpListen,
+      pbListen: opts.pbListen,
       dataDir: opts.data,
       clusterName: opts.clusterName,
       clusterSecret: opts.clusterSecret,
@@ -63,10 +65,11 @@ program
   .option('--nodes <n>', 'number of nodes', '3')
   .option('--base-port <port>', 'first node listens here, the next on +1, ...', '7101')
   .option('--http-base-port <port>', "first node's HTTP API port, the next on +1, ...", '8098')
+  .option('--pb-base-port <port>', "first node's Protocol Buffers API port, the next on +1, ...", '8087')
   .option('--data <dir>', 'data root; node i keeps its data in <dir>/n<i>', './data')
   .option('--ring-size <n>', 'partitions in the ring', '64')
-  .action(async (opts: { nodes: string; basePort: string; httpBasePort: string; data: string; ringSize: string }) => {
-    await runDevCluster({ nodes: Number(opts.nodes), basePort: Number(opts.basePort), httpBasePort: Number(opts.httpBasePort), dataRoot: opts.data, ringSize: Number(opts.ringSize) });
+  .action(async (opts: { nodes: string; basePort: string; httpBasePort: string; pbBasePort: string; data: string; ringSize: string }) => {
+    await runDevCluster({ nodes: Number(opts.nodes), basePort: Number(opts.basePort), httpBasePort: Number(opts.httpBasePort), pbBasePort: Number(opts.pbBasePort), dataRoot: opts.data, ringSize: Number(opts.ringSize) });
   });
 
 const admin = program

@@ -15,6 +15,8 @@ export type ErrorCode =
   | 'not_claimant'
   | 'plan_empty'
   | 'plan_invalid'
+  // Some keyspace has no up primary, so a coverage query cannot be answered.
+  | 'insufficient_vnodes'
   // A remote handler failed with an error that is not a RondoError.
   | 'internal';
 
@@ -93,6 +95,13 @@ export class PlanEmptyError extends RondoError {
 export class PlanInvalidError extends RondoError {
   constructor(message: string) {
     super('plan_invalid', message);
+  }
+}
+
+/** No up primary holds some keyspace: a coverage query (key listing, 2i) cannot see every key. */
+export class InsufficientVnodesForCoverageError extends RondoError {
+  constructor(message: string) {
+    super('insufficient_vnodes', message);
   }
 }
 

@@ -37,3 +37,14 @@ assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
 export const HANDOFF_CHANGED_KEYS_MAX = 100_000;
 /** Keys per `fold-keys` reply page; a listing asks again with the continuation. */
 export const VNODE_FOLD_KEYS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)
+/** Buckets per `fold-buckets` reply page. */
+export const VNODE_FOLD_BUCKETS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)
+/** Hits per `index-query` reply page. */
+export const VNODE_INDEX_HITS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)
+/**
+ * Rows one listing page (fold-keys, index-query) may read: a keyspace filter
+ * can skip most rows, and a page must still end in bounded time.
+ */
+export const VNODE_FOLD_ROWS_PER_PAGE_MAX = 10_000; // option: KvVnodeOptions.foldRowsPerPageMax
+
+assert(VNODE_FOLD_ROWS_PER_PAGE_MAX >= VNODE_FOLD_KEYS_PAGE_MAX && VNODE_FOLD_ROWS_PER_PAGE_MAX >= VNODE_INDEX_HITS_PAGE_MAX, 'an unfiltered page can fill');

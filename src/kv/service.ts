@@ -24,6 +24,7 @@ import { HandoffManager, type HandoffOptions } from '../core/handoff/index.js';
 import type { HandoffItem } from '../core/vnode/types.js';
 import { VnodeHost } from '../core/vnode/index.js';
 import type { StorageEngine } from './backend/index.js';
+import type { Props } from './buckets/index.js';
 import { DeleteFsm } from './coord/delete-fsm.js';
 import { runFsm, type Dispatch, type Fsm, type VnodeTarget } from './coord/fsm.js';
 import { GetFsm, type GetAnswer } from './coord/get-fsm.js';
@@ -33,6 +34,7 @@ import {
 import { parseKvMessage, type VnodeReplyMessage, type VnodeRequestMessage } from './coord/messages.js';
 import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
 import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type QuorumSpec } from './coord/quorum/index.js';
+import { indexQuery, listBuckets, listKeys, type CoverageDeps, type CoverageOptions, type IndexChunk, type IndexQuery } from './index/index.js';
 import { RequestTable } from './service/request-table.js';
 import { describeKey, HybridClock } from './object/index.js';
 import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
@@ -41,6 +43,7 @@ import type { KeyRef, KvCommand, KvReply, PutContent } from './vnode/index.js';
 
 export type { GetAnswer } from './coord/get-fsm.js';
 export type { PutAnswer } from './coord/put-fsm.js';
+export type { IndexChunk, IndexHit, IndexQuery } from './index/index.js';
 
 const EPOCH_META_KEY = 'kv.vnode-epoch';
 
@@ -74,6 +77,18 @@ export interface KvBucketProps {
   quorums?: Partial<Record<QuorumName, QuorumSpec>>;
   notfoundOk?: boolean;
   basicQuorum?: boolean;
+}
+
+/** A bucket's properties (from bucket metadata) as the coordinators take them. */
+export function bucketPropsOf(props: Props): KvBucketProps {
+  return {
+    nVal: props.n_val,
+    allowMult: props.allow_mult,
+    lastWriteWins: props.last_write_wins,
+    notfoundOk: props.notfound_ok,
+    basicQuorum: props.basic_quorum,
+    quorums: { r: props.r, w: props.w, dw: props.dw, rw: props.rw, pr: props.pr, pw: props.pw },
+  };
 }
 
 export interface KvRequestOptions {
@@ -248,6 +263,32 @@ export class KvService {
     return { found: true };
   }
 
+  /** A bucket's keys in chunks, sorted; scans the cluster (see index/queries.ts). */
+  listKeys(bucket: { bucketType: string; bucket: string }, opts: CoverageOptions & { props?: KvBucketProps } = {}): AsyncGenerator<string[]> {
+    return listKeys(this.coverageDeps, { ...bucket, nVal: this.propsOf(opts.props).nVal }, opts);
+  }
+
+  /** The names of a type's buckets that hold objects, in chunks; scans the cluster. */
+  listBuckets(bucketType: string, opts: CoverageOptions = {}): AsyncGenerator<string[]> {
+    return listBuckets(this.coverageDeps, bucketType, this.nVal, opts);
+  }
+
+  /** A secondary index query (see index/queries.ts); scans the index range on covering vnodes. */
+  indexQuery(q: IndexQuery, opts: CoverageOptions & { props?: KvBucketProps } = {}): AsyncGenerator<IndexChunk> {
+    return indexQuery(this.coverageDeps, q, this.propsOf(opts.props).nVal, opts);
+  }
+
+  private readonly coverageDeps: CoverageDeps = {
+    owners: () => this.cluster.ring().ownership.owners,
+    upNodes: () => this.cluster.upNodes(),
+    randomInt: (n) => this.env.random.int(n),
+    dispatch: (target, command, timeoutMs) => this.send(target, command, timeoutMs, false),
+    setTimer: (ms, fn) => {
+      const id = this.env.setTimer(ms, fn);
+      return () => this.env.clearTimer(id);
+    },
+  };
+
   private async runGet(
     ref: KeyRef,
     opts: KvRequestOptions,
@@ -314,7 +355,8 @@ export class KvService {
 
   /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
   private async runLocal(partition: number, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean): Promise<KvReply> {
-    const result = await this.host.command(partition, command, timeoutMs === undefined ? {} : { timeoutMs });
+    const opts = timeoutMs === undefined ? {} : { timeoutMs };
+    const result = COVERAGE_COMMANDS.has(command.kind) ? await this.host.coverage(partition, command, opts) : await this.host.command(partition, command, opts);
     if (result.kind === 'reply') return result.reply;
     if (forwarded) throw new RondoError('kv_forwarded', `vnode ${partition} on ${this.name} forwarded a command that was already forwarded (to ${result.node})`);
     return this.send({ node: result.node, partition: result.partition }, command, timeoutMs, true);
@@ -363,6 +405,9 @@ export class KvService {
     );
   }
 }
+
+/** Commands that read a vnode's share of a coverage query: never forwarded (handoff moves ownership only once the new owner has the data). */
+const COVERAGE_COMMANDS: ReadonlySet<KvCommand['kind']> = new Set(['fold-keys', 'fold-buckets', 'index-query']);
 
 const DEFAULT_BUCKET_QUORUMS: Readonly<Record<QuorumName, QuorumSpec>> = { r: 'quorum', pr: 0, w: 'quorum', pw: 0, dw: 'quorum', rw: 'quorum' };
 

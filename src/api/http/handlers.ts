@@ -1,12 +1,12 @@
 // Route handlers of the Riak HTTP API: each turns a parsed route into calls
 // on the KV service or the bucket metadata, and renders the answer with the
 // pure codec. Any thrown RondoError becomes a status by the codec's table.
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/env.js';
+import { generatedKey } from '../generated-key.js';
 import type { MetadataService } from '../../core/metadata/index.js';
-import { effectiveProps, getType, propsToJson, resetBucketProps, setBucketProps, updateType, type Props } from '../../kv/buckets/index.js';
+import { effectiveProps, getType, propsToJson, resetBucketProps, setBucketProps, updateType } from '../../kv/buckets/index.js';
 import { decodeContext } from '../../kv/object/index.js';
-import type { KvBucketProps, KvService } from '../../kv/service.js';
+import { bucketPropsOf, type KvBucketProps, type KvService } from '../../kv/service.js';
 import {
   checkStoreConditions,
   parseConditions,
@@ -26,6 +26,7 @@ import {
   type HttpResponse,
   type Route,
 } from './codec/index.js';
+import { handleListing, type ListingContext } from './listing.js';
 
 export interface HandlerContext {
   kv: KvService;
@@ -37,26 +38,9 @@ export interface HandlerContext {
   log: Logger;
 }
 
-/** Bucket properties as the coordinators take them. Unknown or inactive types throw (404). */
-function kvProps(props: Props): KvBucketProps {
-  return {
-    nVal: props.n_val,
-    allowMult: props.allow_mult,
-    lastWriteWins: props.last_write_wins,
-    notfoundOk: props.notfound_ok,
-    basicQuorum: props.basic_quorum,
-    quorums: { r: props.r, w: props.w, dw: props.dw, rw: props.rw, pr: props.pr, pw: props.pw },
-  };
-}
-
 function header(headers: HeaderMap, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : (value as string | undefined);
-}
-
-/** Riak generates 22-character keys for POST .../keys. */
-function generatedKey(): string {
-  return randomBytes(16).toString('base64url').slice(0, 22);
 }
 
 async function fetchCurrent(ctx: HandlerContext, ref: { bucketType: string; bucket: string; key: string }, props: KvBucketProps): Promise<FetchedObject | undefined> {
@@ -97,7 +81,7 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
     case 'object': {
       const ref = { bucketType: route.bucketType, bucket: route.bucket, key: route.key };
       if (route.method === 'PUT' || route.method === 'POST') return store(ctx, ref, route.query, false);
-      const props = kvProps(effectiveProps(ctx.metadata.current(), ref.bucketType, ref.bucket));
+      const props = bucketPropsOf(effectiveProps(ctx.metadata.current(), ref.bucketType, ref.bucket));
       if (route.method === 'DELETE') {
         const opts = parseDeleteOptions(route.query);
         const context = decodeContext(header(ctx.headers, 'x-riak-vclock'));
@@ -120,6 +104,12 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
         { location: ref, method: route.method, ...(accept ? { accept } : {}), ...(read.vtag ? { vtag: read.vtag } : {}), conditions: parseConditions(ctx.headers) },
       );
     }
+    case 'list-keys':
+    case 'index':
+      return handleListing(route, listingContext(ctx));
+    case 'list-buckets':
+      if (getType(ctx.metadata.current(), route.bucketType) === undefined) return { status: 404, headers: { 'Content-Type': 'text/plain' }, body: `Unknown bucket type: ${route.bucketType}\n` };
+      return handleListing(route, listingContext(ctx));
     default: {
       const unreachable: never = route;
       throw new Error(`unhandled route ${JSON.stringify(unreachable)}`);
@@ -127,8 +117,12 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
   }
 }
 
+function listingContext(ctx: HandlerContext): ListingContext {
+  return { kv: ctx.kv, signal: ctx.signal, props: (bucketType, bucket) => bucketPropsOf(effectiveProps(ctx.metadata.current(), bucketType, bucket)) };
+}
+
 async function store(ctx: HandlerContext, ref: { bucketType: string; bucket: string; key: string }, query: Route['query'], created: boolean): Promise<HttpResponse> {
-  const props = kvProps(effectiveProps(ctx.metadata.current(), ref.bucketType, ref.bucket));
+  const props = bucketPropsOf(effectiveProps(ctx.metadata.current(), ref.bucketType, ref.bucket));
   const write = parseWriteOptions(query);
   const request = parseStoreRequest(ctx.headers, ctx.body);
   const c = request.conditions;

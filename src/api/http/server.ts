@@ -58,10 +58,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   });
 }
 
-function send(res: ServerResponse, response: HttpResponse, head: boolean): void {
+function send(res: ServerResponse, response: HttpResponse, head: boolean, log: Logger): void {
+  if (typeof response.body === 'object' && Symbol.asyncIterator in response.body) {
+    void sendStream(res, response, response.body, head, log);
+    return;
+  }
   const body = typeof response.body === 'string' ? Buffer.from(response.body) : Buffer.from(response.body.buffer, response.body.byteOffset, response.body.byteLength);
   res.writeHead(response.status, { ...response.headers, 'Content-Length': String(body.length), Server: 'Rondo' });
   res.end(head ? undefined : body);
+}
+
+/** Chunked: each piece is written as it comes, waiting for the socket to drain. A failure midway cuts the response. */
+async function sendStream(res: ServerResponse, response: HttpResponse, body: AsyncIterable<string>, head: boolean, log: Logger): Promise<void> {
+  res.writeHead(response.status, { ...response.headers, Server: 'Rondo' });
+  try {
+    if (!head) {
+      for await (const piece of body) {
+        if (res.destroyed) return;
+        if (!res.write(piece)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      }
+    }
+    res.end();
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, 'streamed http response failed midway; closing it');
+    res.destroy();
+  }
 }
 
 export class HttpApi {
@@ -103,20 +124,20 @@ export class HttpApi {
     try {
       const route = parseRoute(req.method ?? 'GET', req.url ?? '/');
       if (route instanceof Error) {
-        send(res, renderError(route), head);
+        send(res, renderError(route), head, this.opts.log);
         return;
       }
       const body = await readBody(req, this.opts.bodyBytesMax ?? HTTP_BODY_BYTES_MAX);
       const response = await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: req.headers, body, signal: aborter.signal, stats: this.opts.stats, log: this.opts.log });
-      send(res, response, head);
+      send(res, response, head, this.opts.log);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        send(res, { status: 413, headers: { 'Content-Type': 'text/plain', Connection: 'close' }, body: `request body larger than ${this.opts.bodyBytesMax ?? HTTP_BODY_BYTES_MAX} bytes\n` }, head);
+        send(res, { status: 413, headers: { 'Content-Type': 'text/plain', Connection: 'close' }, body: `request body larger than ${this.opts.bodyBytesMax ?? HTTP_BODY_BYTES_MAX} bytes\n` }, head, this.opts.log);
         return;
       }
       const response = renderError(err);
       if (response.status >= 500) this.opts.log.error({ err: err instanceof Error ? err.message : String(err), url: req.url }, 'http request failed');
-      if (!res.headersSent) send(res, response, head);
+      if (!res.headersSent) send(res, response, head, this.opts.log);
       else res.destroy();
     }
   }

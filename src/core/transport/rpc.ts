@@ -47,6 +47,7 @@ const errorClasses: Partial<Record<ErrorCode, Constructor>> = {
   not_member: errors.NotMemberError,
   plan_empty: errors.PlanEmptyError,
   plan_invalid: errors.PlanInvalidError,
+  insufficient_vnodes: errors.InsufficientVnodesForCoverageError,
   internal: RemoteInternalError,
 };
 

@@ -27,7 +27,7 @@ import {
 } from './keys.js';
 import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
 import type { Row, RowStore } from './rows.js';
-import type { FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, SignalOptions, StorageStats, StoreKey, StoredKey } from './types.js';
+import type { FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -153,9 +153,14 @@ export class RowPartitionStore implements PartitionStore {
 
   private objectRange(opts: FoldOptions | undefined): [Buffer, Buffer] {
     if (opts?.bucket !== undefined && opts.bucketType === undefined) throw new InvalidArgumentError('a bucket filter needs its bucketType');
+    if ((opts?.after !== undefined || opts?.from !== undefined) && opts.bucket === undefined) throw new InvalidArgumentError('a fold starting at a key needs its bucket');
     const scope = opts?.bucketType === undefined ? undefined : validateBucket(opts.bucketType, opts.bucket);
     const prefix = rowPrefix(this.partition, KIND_OBJECT, scope?.type, scope?.bucket);
-    return [prefix, prefixEnd(prefix)];
+    let start = opts?.from === undefined ? prefix : Buffer.concat([prefix, bytesOf(opts.from)]);
+    // The key is the row's last part, so prefix + key + 0x00 is the first row after it.
+    const after = opts?.after === undefined ? undefined : successor(Buffer.concat([prefix, bytesOf(opts.after)]));
+    if (after !== undefined && Buffer.compare(after, start) > 0) start = after;
+    return [start, prefixEnd(prefix)];
   }
 
   async *foldKeys(opts?: FoldOptions): AsyncGenerator<StoredKey> {
@@ -166,6 +171,29 @@ export class RowPartitionStore implements PartitionStore {
   async *foldObjects(opts?: FoldOptions): AsyncGenerator<{ key: StoredKey; value: Uint8Array }> {
     const [start, end] = this.objectRange(opts);
     for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: new Uint8Array(row.value) };
+  }
+
+  async *foldBuckets(opts?: FoldBucketsOptions): AsyncGenerator<StoredBucket> {
+    const scope = opts?.bucketType === undefined ? undefined : validateBucket(opts.bucketType);
+    const prefix = rowPrefix(this.partition, KIND_OBJECT, scope?.type);
+    const end = prefixEnd(prefix);
+    let from = prefix;
+    if (opts?.after !== undefined) {
+      if (scope !== undefined && opts.after.bucketType !== opts.bucketType) throw new InvalidArgumentError('after names a bucket of another bucketType');
+      const after = validateBucket(opts.after.bucketType, opts.after.bucket);
+      const resume = prefixEnd(rowPrefix(this.partition, KIND_OBJECT, after.type, after.bucket));
+      if (Buffer.compare(resume, from) > 0) from = resume;
+    }
+    // One single-row seek per bucket, then jump past every row of that bucket.
+    while (Buffer.compare(from, end) < 0) {
+      const [row] = this.rows(opts?.signal).scan({ start: from, end, limit: 1, keysOnly: true });
+      this.context.stats.scanBatches += 1;
+      if (row === undefined) return;
+      this.context.stats.rowsScanned += 1;
+      const { bucketType, bucket } = decodeRow(row.key);
+      yield { bucketType, bucket };
+      from = prefixEnd(rowPrefix(this.partition, KIND_OBJECT, Buffer.from(bucketType, 'utf8'), Buffer.from(bucket)));
+    }
   }
 
   async *indexRange(q: IndexRangeQuery): AsyncGenerator<IndexHit> {

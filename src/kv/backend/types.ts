@@ -28,6 +28,20 @@ export interface FoldOptions extends SignalOptions {
   bucketType?: string;
   /** Requires bucketType. */
   bucket?: Uint8Array | string;
+  /** Start at this key, inclusive (a seek); requires bucket. */
+  from?: Uint8Array | string;
+  /** Resume strictly after this key (a seek, not a skip); requires bucket. With `from`, the later bound wins. */
+  after?: Uint8Array | string;
+}
+/** A bucket as returned by `foldBuckets`. */
+export interface StoredBucket {
+  bucketType: string;
+  bucket: Uint8Array;
+}
+export interface FoldBucketsOptions extends SignalOptions {
+  bucketType?: string;
+  /** Resume strictly after this bucket (with bucketType set, it must be of that type). */
+  after?: { bucketType: string; bucket: Uint8Array | string };
 }
 export interface IndexRangeQuery extends SignalOptions {
   bucketType: string;
@@ -57,6 +71,8 @@ export interface PartitionStore {
   /** Ordered by the row layout (see keys.ts), streamed in batches. */
   foldKeys(opts?: FoldOptions): AsyncIterable<StoredKey>;
   foldObjects(opts?: FoldOptions): AsyncIterable<{ key: StoredKey; value: Uint8Array }>;
+  /** Distinct buckets holding at least one object, in row order; one seek per bucket, whatever its key count. */
+  foldBuckets(opts?: FoldBucketsOptions): AsyncIterable<StoredBucket>;
   /** Ordered by (term, key): `_int` numerically, `_bin` by UTF-8 bytes. */
   indexRange(q: IndexRangeQuery): AsyncIterable<IndexHit>;
   /** Objects stored (not index rows). */

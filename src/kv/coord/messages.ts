@@ -4,6 +4,7 @@
 import type { WireMessage } from '../../core/env.js';
 import { RondoError } from '../../core/errors.js';
 import type { KvCommand, KvReply } from '../vnode/index.js';
+import { LISTING_COMMAND_KINDS, listingCommandProblem, listingReplyProblem } from '../vnode/listing-check.js';
 import { checkedObject } from '../vnode/support.js';
 import { REQUEST_ID_CHARS_MAX } from './limits.js';
 
@@ -22,9 +23,9 @@ export interface VnodeReplyMessage {
 }
 export type KvMessage = VnodeRequestMessage | VnodeReplyMessage;
 
-const COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'put-replicate', 'delete-coordinate', 'reap', 'fold-keys']);
+const COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'put-replicate', 'delete-coordinate', 'reap', ...LISTING_COMMAND_KINDS]);
 const KEYED_COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'delete-coordinate', 'reap']);
-const REPLY_KINDS: ReadonlySet<string> = new Set(['object', 'notfound', 'stored', 'error', 'reaped', 'kept', 'keys']);
+const REPLY_KINDS: ReadonlySet<string> = new Set(['object', 'notfound', 'stored', 'error', 'reaped', 'kept', 'keys', 'buckets', 'index-hits']);
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -36,6 +37,7 @@ function isReqId(x: unknown): x is string {
 
 function commandProblem(c: unknown): string | undefined {
   if (!isRecord(c) || typeof c.kind !== 'string' || !COMMAND_KINDS.has(c.kind)) return 'command is not a KV command';
+  if (LISTING_COMMAND_KINDS.has(c.kind)) return listingCommandProblem(c);
   if (KEYED_COMMAND_KINDS.has(c.kind) && (typeof c.bucketType !== 'string' || typeof c.bucket !== 'string' || typeof c.key !== 'string')) {
     return `${c.kind} command without bucketType/bucket/key strings`;
   }
@@ -51,6 +53,8 @@ function commandProblem(c: unknown): string | undefined {
 function checkedReply(r: unknown): KvReply | string {
   if (!isRecord(r) || typeof r.kind !== 'string' || !REPLY_KINDS.has(r.kind)) return 'reply is not a KV reply';
   if (r.kind === 'error' && (typeof r.code !== 'string' || typeof r.message !== 'string')) return 'error reply without code/message';
+  const listingProblem = listingReplyProblem(r);
+  if (listingProblem !== undefined) return listingProblem;
   if (r.kind === 'object' || r.kind === 'stored') {
     try {
       return { ...(r as unknown as KvReply), object: checkedObject(r.object as never) } as KvReply;

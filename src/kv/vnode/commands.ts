@@ -47,8 +47,22 @@ export interface ReapCommand extends KeyRef {
   kind: 'reap';
   expectedContext: VersionVector;
 }
-/** One page of a bucket's keys (coverage), in stored order (key bytes). */
-export interface FoldKeysCommand {
+/**
+ * A coverage plan's filter (see core/coverage): only keys whose keyspace (first
+ * preference partition on a ring of `ringSize`) is listed. Both or neither.
+ */
+export interface KeyspaceFilter {
+  keyspaces?: number[];
+  ringSize?: number;
+}
+/**
+ * One page of a bucket's keys (coverage), in stored order (key bytes). Lists
+ * stored keys, so tombstones not yet reaped are included (as Riak does): telling
+ * them apart would mean reading every object. A page reads at most
+ * VNODE_FOLD_ROWS_PER_PAGE_MAX rows, so a filtered page may hold few or no
+ * keys and still carry a continuation.
+ */
+export interface FoldKeysCommand extends KeyspaceFilter {
   kind: 'fold-keys';
   bucketType: string;
   bucket: string;
@@ -57,8 +71,56 @@ export interface FoldKeysCommand {
   /** The `continuation` of the previous page: resume strictly after this key. */
   continuation?: string;
 }
+export interface BucketRef {
+  bucketType: string;
+  bucket: string;
+}
+/** One page of the buckets holding any object (tombstones included), of one type or all, in stored order. */
+export interface FoldBucketsCommand {
+  kind: 'fold-buckets';
+  bucketType?: string;
+  /** At most VNODE_FOLD_BUCKETS_PAGE_MAX (the default). */
+  pageSize?: number;
+  /** Resume strictly after this bucket (of `bucketType` when that is set). */
+  continuation?: BucketRef;
+}
+export type IndexTerm = string | number;
+/** Where an index page ended: resume strictly after (term, key). */
+export interface IndexCursor {
+  term: IndexTerm;
+  key: string;
+}
+/**
+ * One page of a secondary index query, ordered by (term, key). `_int` terms
+ * are safe integers, `_bin` terms strings; `end` absent means equality.
+ * Special indexes, as Riak: `$bucket` (equality on the bucket name; every key
+ * of the bucket, no terms) and `$key` (range over keys; the term is the key).
+ * `$bucket` and `$key` list stored keys, so they include tombstones; `_bin`
+ * and `_int` entries exist for live siblings only. Rows read per page are
+ * bounded as for fold-keys.
+ */
+export interface IndexQueryCommand extends KeyspaceFilter {
+  kind: 'index-query';
+  bucketType: string;
+  bucket: string;
+  index: string;
+  start: IndexTerm;
+  end?: IndexTerm;
+  returnTerms?: boolean;
+  /** At most VNODE_INDEX_HITS_PAGE_MAX (the default). */
+  pageSize?: number;
+  continuation?: IndexCursor;
+}
 
-export type KvCommand = GetCommand | PutCoordinateCommand | PutReplicateCommand | DeleteCoordinateCommand | ReapCommand | FoldKeysCommand;
+export type KvCommand =
+  | GetCommand
+  | PutCoordinateCommand
+  | PutReplicateCommand
+  | DeleteCoordinateCommand
+  | ReapCommand
+  | FoldKeysCommand
+  | FoldBucketsCommand
+  | IndexQueryCommand;
 
 export interface ErrorReply {
   kind: 'error';
@@ -75,7 +137,12 @@ export type ReapReply = { kind: 'reaped' } | { kind: 'kept'; reason: 'live' | 'c
 /** `continuation` is present iff more keys may follow. */
 export type KeysReply = { kind: 'keys'; keys: string[]; continuation?: string } | ErrorReply;
 
-export type KvReply = GetReply | StoredReply | ReapReply | KeysReply;
+/** `continuation` is present iff more buckets may follow. */
+export type BucketsReply = { kind: 'buckets'; buckets: BucketRef[]; continuation?: BucketRef } | ErrorReply;
+/** `term` only when asked for (`returnTerms`) and the index has terms; `continuation` iff more hits may follow. */
+export type IndexHitsReply = { kind: 'index-hits'; hits: { term?: IndexTerm; key: string }[]; continuation?: IndexCursor } | ErrorReply;
+
+export type KvReply = GetReply | StoredReply | ReapReply | KeysReply | BucketsReply | IndexHitsReply;
 
 export function errorReply(err: RondoError): ErrorReply {
   return { kind: 'error', code: err.code, message: err.message };

@@ -14,7 +14,7 @@ import type { NodeName, Random } from '../../core/env.js';
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
 import type { IndexEntry, PartitionStore } from '../backend/index.js';
-import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_KEYS_PAGE_MAX } from '../constants.js';
+import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
   applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
@@ -23,11 +23,12 @@ import {
 import type { Content, Hlc, HybridClock, ObjectLimits, ObjectProps, RObject, VersionVector } from '../object/index.js';
 import { errorReply } from './commands.js';
 import type {
-  DeleteCoordinateCommand, FoldKeysCommand, GetReply, KeyRef, KeysReply, KvCommand, KvReply, PutCoordinateCommand,
-  PutReplicateCommand, ReapCommand, ReapReply, StoredReply,
+  DeleteCoordinateCommand, GetReply, KeyRef, KvCommand, KvReply, PutCoordinateCommand, PutReplicateCommand, ReapCommand, ReapReply,
+  StoredReply,
 } from './commands.js';
 import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
-import { checkedObject, liveIndexes, sameKey, utf8, vvEqual } from './support.js';
+import { foldBucketsPage, foldKeysPage, indexQueryPage } from './listing.js';
+import { checkedObject, liveIndexes, sameKey, vvEqual } from './support.js';
 
 export interface KvVnodeOptions {
   node: NodeName;
@@ -41,6 +42,8 @@ export interface KvVnodeOptions {
   /** Bumped whenever this vnode starts without its data; part of the actor id. */
   vnodeEpoch: number;
   limits?: Partial<ObjectLimits>;
+  /** Rows one listing page may read (default VNODE_FOLD_ROWS_PER_PAGE_MAX). */
+  foldRowsPerPageMax?: number;
 }
 
 /**
@@ -70,6 +73,8 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   constructor(options: KvVnodeOptions) {
     if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
     if (options.store.partition !== options.partition) throw new InvalidArgumentError(`store is partition ${options.store.partition}, vnode ${options.partition}`);
+    const rows = options.foldRowsPerPageMax;
+    if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 1)) throw new InvalidArgumentError('foldRowsPerPageMax must be a positive integer');
     this.#o = options;
   }
 
@@ -109,7 +114,11 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       case 'reap':
         return this.#reap(c, signal);
       case 'fold-keys':
-        return this.#foldKeys(c, signal);
+        return foldKeysPage(this.#o.store, c, this.#rowsPerPage, signal);
+      case 'fold-buckets':
+        return foldBucketsPage(this.#o.store, c, signal);
+      case 'index-query':
+        return indexQueryPage(this.#o.store, c, this.#rowsPerPage, signal);
       default: {
         const never: never = c;
         throw new InvalidArgumentError(`unknown KV vnode command ${JSON.stringify((never as { kind?: unknown }).kind)}`);
@@ -192,19 +201,8 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return { kind: 'reaped' };
   }
 
-  async #foldKeys(c: FoldKeysCommand, signal: AbortSignal): Promise<KeysReply> {
-    const pageSize = c.pageSize ?? VNODE_FOLD_KEYS_PAGE_MAX;
-    if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > VNODE_FOLD_KEYS_PAGE_MAX) {
-      throw new InvalidArgumentError(`pageSize must be 1..${VNODE_FOLD_KEYS_PAGE_MAX} (got ${pageSize})`);
-    }
-    const after = c.continuation === undefined ? undefined : Buffer.from(c.continuation, 'utf8');
-    const keys: string[] = [];
-    for await (const k of this.#o.store.foldKeys({ bucketType: c.bucketType, bucket: c.bucket, signal })) {
-      if (after !== undefined && Buffer.compare(k.key, after) <= 0) continue;
-      if (keys.length === pageSize) return { kind: 'keys', keys, continuation: keys[keys.length - 1] as string };
-      keys.push(utf8(k.key));
-    }
-    return { kind: 'keys', keys };
+  get #rowsPerPage(): number {
+    return this.#o.foldRowsPerPageMax ?? VNODE_FOLD_ROWS_PER_PAGE_MAX;
   }
 
   async #read(ref: KeyRef, signal: AbortSignal): Promise<Stored | undefined> {

@@ -13,7 +13,7 @@
 //   retrying, which can never succeed; the client has to resolve siblings
 //   first, so the request itself is what is too large. src/kv/errors.ts
 //   documents 413 as well.
-// - kv_clock_drift, kv_insufficient_vnodes, overload, peer_unreachable,
+// - kv_clock_drift, kv_insufficient_vnodes, insufficient_vnodes (coverage), overload, peer_unreachable,
 //   kv_local_write_failed, aborted -> 503: the cluster, not the request, is
 //   at fault, and a retry may succeed.
 // - kv_bucket_type_state -> 409 (the type is in the wrong state).
@@ -73,6 +73,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   kv_pw_val_unsatisfied: 503,
   kv_dw_val_unsatisfied: 503,
   kv_insufficient_vnodes: 503,
+  insufficient_vnodes: 503,
   kv_clock_drift: 503,
   kv_local_write_failed: 503,
 });

@@ -2,6 +2,8 @@
 //   /types/T/buckets/B/keys/K   and  /buckets/B/keys/K   (type "default")
 //   POST .../buckets/B/keys      (Riak generates the key)
 //   .../buckets/B/props          /types/T/props
+//   GET .../buckets/B/keys?keys=true|stream    GET [/types/T]/buckets?buckets=true|stream
+//   GET .../buckets/B/index/I/V[/END]          (secondary index queries)
 //   /ping  /stats                and the legacy /riak/B/K, /riak/B
 // Names are split on "/" before percent-decoding, so "%2F" stays inside a
 // name (Riak asks clients to escape slashes that way).
@@ -21,13 +23,21 @@ export type Route =
   /** POST to the keys collection: store under a key the server generates. */
   | { kind: 'object-create'; method: 'POST'; bucketType: string; bucket: string; legacy: boolean; query: Query }
   | { kind: 'bucket-props'; method: 'GET' | 'HEAD' | 'PUT' | 'DELETE'; bucketType: string; bucket: string; legacy: boolean; query: Query }
-  | { kind: 'type-props'; method: 'GET' | 'HEAD' | 'PUT'; bucketType: string; query: Query };
+  | { kind: 'type-props'; method: 'GET' | 'HEAD' | 'PUT'; bucketType: string; query: Query }
+  /** GET .../buckets/B/keys?keys=true|stream */
+  | { kind: 'list-keys'; method: 'GET'; bucketType: string; bucket: string; query: Query }
+  /** GET [/types/T]/buckets?buckets=true|stream */
+  | { kind: 'list-buckets'; method: 'GET'; bucketType: string; query: Query }
+  /** GET .../buckets/B/index/I/V[/END]: equality, or a range when `end` is present (terms as sent, not yet typed). */
+  | { kind: 'index'; method: 'GET'; bucketType: string; bucket: string; index: string; start: string; end?: string; query: Query };
 
 /** The HttpError of a URL or method that names no resource (404, 405) or is malformed (400). */
 export type RouteError = HttpError;
 
 const OBJECT_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'] as const;
-const CREATE_METHODS = ['POST'] as const;
+// GET .../keys lists the keys; POST stores under a generated key.
+const KEYS_METHODS = ['GET', 'POST'] as const;
+const LIST_METHODS = ['GET'] as const;
 const BUCKET_PROPS_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
 // Legacy /riak/B: GET reads props, PUT sets them, POST creates a key.
 const LEGACY_BUCKET_METHODS = ['GET', 'HEAD', 'PUT', 'POST'] as const;
@@ -68,13 +78,23 @@ function route(method: string, url: string): Route {
     if (n === 3 && s[2] === 'props') return { kind: 'type-props', method: allow(method, TYPE_PROPS_METHODS), bucketType, query };
     rest = s.slice(2);
   }
+  if (rest.length === 1 && rest[0] === 'buckets') return { kind: 'list-buckets', method: allow(method, LIST_METHODS), bucketType, query };
+  if (rest[0] === 'buckets' && (rest.length === 5 || rest.length === 6) && rest[2] === 'index') {
+    const bucket = decodeName('bucket', rest[1] ?? '');
+    const index = decodeName('index', rest[3] ?? '');
+    const start = percentDecode(rest[4] ?? '', 'index term');
+    const end = rest.length === 6 ? percentDecode(rest[5] ?? '', 'index term') : undefined;
+    return { kind: 'index', method: allow(method, LIST_METHODS), bucketType, bucket, index, start, ...(end !== undefined ? { end } : {}), query };
+  }
   if (rest[0] === 'buckets' && rest.length >= 3) {
     const bucket = decodeName('bucket', rest[1] ?? '');
     if (rest.length === 3 && rest[2] === 'props') {
       return { kind: 'bucket-props', method: allow(method, BUCKET_PROPS_METHODS), bucketType, bucket, legacy: false, query };
     }
     if (rest.length === 3 && rest[2] === 'keys') {
-      return { kind: 'object-create', method: allow(method, CREATE_METHODS), bucketType, bucket, legacy: false, query };
+      const m = allow(method, KEYS_METHODS);
+      if (m === 'GET') return { kind: 'list-keys', method: m, bucketType, bucket, query };
+      return { kind: 'object-create', method: m, bucketType, bucket, legacy: false, query };
     }
     if (rest.length === 4 && rest[2] === 'keys') {
       const key = decodeName('key', rest[3] ?? '');

@@ -4,7 +4,8 @@
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
-  body: Uint8Array | string;
+  /** An async iterable is streamed with chunked transfer encoding (listings, index queries). */
+  body: Uint8Array | string | AsyncIterable<string>;
 }
 
 /** Request headers as node:http gives them (names lowercase), or any case. */

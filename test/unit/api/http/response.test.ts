@@ -27,7 +27,11 @@ function content(vtag: string, value: string, extra: Partial<Parameters<typeof m
 function obj(...contents: Content[]): FetchedObject {
   return { contents, context: [['n1/0', contents.length]] };
 }
-const text = (r: HttpResponse) => (typeof r.body === 'string' ? r.body : dec.decode(r.body));
+const text = (r: HttpResponse): string => {
+  if (typeof r.body === 'string') return r.body;
+  assert.ok(r.body instanceof Uint8Array, 'object responses are not streamed');
+  return dec.decode(r.body);
+};
 
 test('one sibling: 200 with value and Riak headers', () => {
   const c = content('v1', 'hello', {

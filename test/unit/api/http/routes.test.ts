@@ -27,12 +27,28 @@ test('object routes with and without a type', () => {
   }
 });
 
-test('POST to keys generates a key; other methods are 405 with Allow', () => {
+test('POST to keys generates a key, GET lists them; other methods are 405 with Allow', () => {
   const r = ok('POST', '/types/t/buckets/b/keys?returnbody=true');
   assert.equal(r.kind, 'object-create');
   assert.equal(r.query.get('returnbody'), 'true');
-  const e = fail('GET', '/buckets/b/keys', 405);
-  assert.deepEqual(e.allow, ['POST']);
+  const list = ok('GET', '/types/t/buckets/b/keys?keys=stream');
+  assert.ok(list.kind === 'list-keys' && list.bucketType === 't' && list.bucket === 'b' && list.query.get('keys') === 'stream');
+  const e = fail('PUT', '/buckets/b/keys', 405);
+  assert.deepEqual(e.allow, ['GET', 'POST']);
+});
+
+test('bucket listing and index routes', () => {
+  const b = ok('GET', '/types/t/buckets?buckets=true');
+  assert.ok(b.kind === 'list-buckets' && b.bucketType === 't');
+  assert.ok(ok('GET', '/buckets?buckets=true').kind === 'list-buckets');
+  fail('POST', '/buckets', 405);
+  const eq = ok('GET', '/types/t/buckets/b/index/name_bin/a%2Fb');
+  assert.ok(eq.kind === 'index' && eq.index === 'name_bin' && eq.start === 'a/b' && eq.end === undefined);
+  const range = ok('GET', '/buckets/b/index/age_int/-5/10?max_results=2');
+  assert.ok(range.kind === 'index' && range.bucketType === 'default' && range.start === '-5' && range.end === '10');
+  assert.equal(ok('GET', '/buckets/b/index/$bucket/b').kind, 'index');
+  fail('PUT', '/buckets/b/index/age_int/1', 405);
+  fail('GET', '/buckets/b/index/age_int', 404);
 });
 
 test('bucket props, type props, ping, stats', () => {

@@ -7,6 +7,7 @@ import { AbortedError } from '../../../../src/core/errors.js';
 import { FOLD_BATCH_ROWS_DEFAULT } from '../../../../src/kv/backend/index.js';
 import { runErrorCompliance } from './compliance-errors.js';
 import { runIndexCompliance } from './compliance-index.js';
+import { runListingCompliance } from './compliance-listing.js';
 import { runModelCompliance } from './compliance-model.js';
 import { bytes, collect, hex, k, text, useEngine, type EngineSetup } from './helpers.js';
 
@@ -17,6 +18,7 @@ export function runStorageEngineCompliance(name: string, setup: EngineSetup): vo
     runBasicCompliance(setup);
     runFoldCompliance(setup);
     runIndexCompliance(setup);
+    runListingCompliance(setup);
     runErrorCompliance(setup);
     runModelCompliance(setup);
   });

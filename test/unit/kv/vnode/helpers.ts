@@ -24,7 +24,9 @@ export interface Harness {
   run(command: KvCommand): Promise<KvReply>;
 }
 
-export function harness(opts: { node?: string; partition?: number; engine?: StorageEngine; seed?: number; limits?: Partial<ObjectLimits> } = {}): Harness {
+export function harness(
+  opts: { node?: string; partition?: number; engine?: StorageEngine; seed?: number; limits?: Partial<ObjectLimits>; foldRowsPerPageMax?: number } = {},
+): Harness {
   let now = T0;
   const engine = opts.engine ?? openMemoryEngine();
   const partition = opts.partition ?? 0;
@@ -37,6 +39,7 @@ export function harness(opts: { node?: string; partition?: number; engine?: Stor
     random: new Prng(opts.seed ?? 1),
     vnodeEpoch: 0,
     ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+    ...(opts.foldRowsPerPageMax === undefined ? {} : { foldRowsPerPageMax: opts.foldRowsPerPageMax }),
   });
   const ctx: VnodeContext = { node: opts.node ?? 'n1', partition, signal: new AbortController().signal };
   return {
