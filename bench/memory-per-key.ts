@@ -37,7 +37,7 @@ function nodePid(dir: string, i: number): number {
   return (JSON.parse(out.stdout) as { pid: number }).pid;
 }
 
-const cluster = await startBenchCluster({ basePort: 27101, httpBasePort: PORTS[0] as number, keepData: Boolean(process.env.KEEP_DATA) });
+const cluster = await startBenchCluster({ basePort: 27101, httpBasePort: PORTS[0] as number, pbBasePort: 28087, keepData: Boolean(process.env.KEEP_DATA) });
 const dir = cluster.dir;
 try {
   const pids = [1, 2, 3].map((i) => nodePid(dir, i));

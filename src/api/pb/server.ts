@@ -101,7 +101,11 @@ class PbConnection {
 
   run(): void {
     const socket = this.socket;
-    socket.setTimeout(this.opts.idleTimeoutMs ?? PB_IDLE_TIMEOUT_MS, () => {
+    // A listener of its own, not setTimeout's callback: that one is a `once`
+    // listener, so a timeout that fired while a request was running (and was
+    // rightly ignored) would leave the connection never closed for idleness.
+    socket.setTimeout(this.opts.idleTimeoutMs ?? PB_IDLE_TIMEOUT_MS);
+    socket.on('timeout', () => {
       if (!this.busy && this.queue.length === 0) socket.destroy();
     });
     socket.on('data', (chunk: Buffer) => this.received(chunk));
