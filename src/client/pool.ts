@@ -27,6 +27,8 @@ export class NodePool {
   private readonly idleMs: number;
   private readonly idle: { conn: PbConnection; timer: NodeJS.Timeout }[] = [];
   private readonly waiters: Waiter[] = [];
+  /** Every open connection, idle or lent out (close() destroys them all). */
+  private readonly connections = new Set<PbConnection>();
   /** Connections open or being opened, idle or lent out. */
   private total = 0;
   /** Calls using this node now: waiting for, or holding, a connection. The node chooser compares these. */
@@ -86,12 +88,10 @@ export class NodePool {
   /** Closes every connection; calls waiting for one fail with 'connection'. */
   close(): void {
     this.closed = true;
-    for (const { conn, timer } of this.idle.splice(0)) {
-      clearTimeout(timer);
-      conn.destroy();
-    }
     const err = new RondoClientError('connection', 'the client is closed', { node: this.address });
     for (const waiter of this.waiters.splice(0)) waiter.reject(err);
+    for (const { timer } of this.idle.splice(0)) clearTimeout(timer);
+    for (const conn of [...this.connections]) conn.destroy(err);
   }
 
   private async open(deadline: Deadline): Promise<PbConnection> {
@@ -105,7 +105,9 @@ export class NodePool {
       if (err instanceof RondoClientError && err.code === 'connection') for (const waiter of this.waiters.splice(0)) waiter.reject(err);
       throw err;
     }
+    this.connections.add(conn);
     conn.onClose(() => {
+      this.connections.delete(conn);
       const at = this.idle.findIndex((e) => e.conn === conn);
       if (at >= 0) clearTimeout(this.idle.splice(at, 1)[0]?.timer);
       this.total--;

@@ -89,6 +89,8 @@ export class RawPbConnection {
 
   /** The next reply; rejects when the connection closes first or none comes in time. */
   async next(timeoutMs = REPLY_TIMEOUT_MS): Promise<RawReply> {
+    // One reader at a time: replies are matched to requests by order alone.
+    if (this.waiter !== undefined) throw new Error('next() while another next() waits: await requests one by one');
     const deadline = Date.now() + timeoutMs;
     while (this.replies.length === 0) {
       if (this.badFrame !== undefined) throw new Error(`server sent a bad frame: ${this.badFrame}`);
