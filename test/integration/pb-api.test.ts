@@ -23,6 +23,13 @@ type Content = Record<string, unknown>;
 const contentsOf = (reply: RawReply): Content[] => (reply.message?.content as Content[] | undefined) ?? [];
 const pairsOf = (pairs: unknown): [string, string][] => ((pairs as { key: Buffer; value?: Buffer }[] | undefined) ?? []).map((p) => [str(p.key), p.value ? str(p.value) : '']);
 
+/** The frame with raw protobuf bytes appended to its body (length field fixed). */
+function withBytes(frame: Buffer, bytes: number[]): Buffer {
+  const out = Buffer.concat([frame, Buffer.from(bytes)]);
+  out.writeUInt32BE(out.length - 4, 0);
+  return out;
+}
+
 function expectName(reply: RawReply, name: string): void {
   assert.equal(reply.name, name, `expected ${name}, got ${reply.name}${reply.name === 'RpbErrorResp' ? `: ${errmsgOf(reply)}` : ''}`);
 }
@@ -224,10 +231,10 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
     for (const bad of [{ n_val: 0 }, { n_val: 1000 }, { r: 12345 }, { datatype: b('bogus') }, { precommit: [{}] }] as RpbBucketProps[]) {
       assert.match(errmsgOf(await pb.request('RpbSetBucketReq', { bucket: b('pp'), props: bad })), new RegExp(Object.keys(bad)[0] as string), JSON.stringify(bad));
     }
-    // repl 9 is no RpbReplMode: encodeMessage would refuse it, so append the field to a valid body (the last value of a field wins).
-    const frame = encodeMessage('RpbSetBucketReq', { bucket: b('pp'), props: {} });
-    const props = Buffer.concat([frame.subarray(5), Buffer.from([0x12, 0x02, 0xb0, 0x01, 0x09].slice(0, 0))]);
-    void props;
+    // repl 9 is no RpbReplMode: encodeMessage refuses it, so the field is appended to a valid body as raw bytes:
+    // field 2 (props), length 3: field 24 (repl) varint 9.
+    pb.sendRaw(withBytes(encodeMessage('RpbSetBucketReq', { bucket: b('pp'), props: {} }), [0x12, 0x03, 0xc0, 0x01, 0x09]));
+    assert.match(errmsgOf(await pb.next()), /repl/);
     assert.deepEqual(await props('pp'), defaults, 'a refused set changed the props');
   });
 
@@ -257,9 +264,19 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
     });
 
     it('list keys streams several messages, the last with done, none empty before it', async () => {
+      // Chunks hold up to COVERAGE_CHUNK_ITEMS (1000) keys: 2100 make three messages. Pipelined puts, 100 per write.
+      const MANY = 2_100;
+      for (let start = 0; start < MANY; start += 100) {
+        pb.sendRaw(Buffer.concat(Array.from({ length: 100 }, (_, i) => encodeMessage('RpbPutReq', { bucket: b('many'), key: b(`m${start + i}`), content: { value: b('x') } }))));
+        for (let i = 0; i < 100; i++) expectName(await pb.next(), 'RpbPutResp');
+      }
+      const many = await pb.stream('RpbListKeysReq', { bucket: b('many') });
+      assert.ok(many.length >= 3, `expected several messages, got ${many.length}`);
+      for (const reply of many.slice(0, -1)) assert.ok(((reply.message?.keys as Buffer[] | undefined) ?? []).length > 0, 'an empty non-final message');
+      assert.equal(many.at(-1)?.message?.done, true);
+      assert.equal(new Set(many.flatMap((r) => ((r.message?.keys as Buffer[] | undefined) ?? []).map(str))).size, MANY);
       const replies = await pb.stream('RpbListKeysReq', { bucket: b('list') });
       for (const reply of replies) expectName(reply, 'RpbListKeysResp');
-      assert.ok(replies.length >= 2, `expected several messages, got ${replies.length}`);
       assert.equal(replies.at(-1)?.message?.done, true);
       for (const reply of replies.slice(0, -1)) {
         assert.equal(reply.message?.done, undefined);
@@ -326,7 +343,9 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
     it('2i: an _int index with a non-integer term is refused', async () => {
       assert.match(errmsgOf(await index({ key: b('seven') })), /n_int.*integer|integer.*n_int/);
       assert.match(errmsgOf(await index({ qtype: 1, range_min: b('1'), range_max: b('x') })), /range_max/);
-      assert.match(errmsgOf(await index({ qtype: 5, key: b('1') })), /qtype/);
+      // qtype 5 is no IndexQueryType: appended as raw bytes (field 3 varint 5; the last value of a field wins).
+      pb.sendRaw(withBytes(encodeMessage('RpbIndexReq', { bucket: b('list'), index: b('n_int'), qtype: 0, key: b('1') }), [0x18, 0x05]));
+      assert.match(errmsgOf(await pb.next()), /qtype 5/);
     });
   });
 
