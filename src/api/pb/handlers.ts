@@ -13,7 +13,7 @@ import { parseQuorum, type QuorumName, type QuorumSpec } from '../../kv/coord/qu
 import type { VersionVector } from '../../kv/object/index.js';
 import { bucketPropsOf, type KvBucketProps, type KvService } from '../../kv/service.js';
 import { generatedKey } from '../generated-key.js';
-import { decodeMessage, encodeMessage, isRequest, type PbRequest } from './codec/index.js';
+import { decodeMessage, encodeMessage, isRequest, PB_REQUEST_TIMEOUT_MS_MAX, type PbRequest } from './codec/index.js';
 import { bytesOf, contextOf, putContentOf, rpbContentOf, text, vclockBytes } from './content.js';
 import { handleListing } from './listing.js';
 import { propsFromPb, propsToPb } from './props.js';
@@ -77,6 +77,7 @@ function withNVal(props: KvBucketProps, nVal: number | undefined): KvBucketProps
 function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
   if (timeout === undefined) return {};
   if (timeout === 0) throw new InvalidArgumentError('timeout must be positive (milliseconds)');
+  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
   return { timeoutMs: timeout };
 }
 

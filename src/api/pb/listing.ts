@@ -13,7 +13,7 @@
 // failure later ends the stream with one.
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { IndexQuery, KvBucketProps, KvService } from '../../kv/service.js';
-import { encodeMessage, IndexQueryType, type Decoded, type PbRequest, type RpbIndexReq } from './codec/index.js';
+import { encodeMessage, IndexQueryType, PB_REQUEST_TIMEOUT_MS_MAX, type Decoded, type PbRequest, type RpbIndexReq } from './codec/index.js';
 import { bytesOf, text } from './content.js';
 import type { PbReply } from './handlers.js';
 
@@ -31,7 +31,9 @@ function typeOf(type: Uint8Array | undefined): string {
 }
 
 function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
-  return timeout === undefined || timeout === 0 ? {} : { timeoutMs: timeout };
+  if (timeout === undefined || timeout === 0) return {};
+  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
+  return { timeoutMs: timeout };
 }
 
 /**
