@@ -11,7 +11,7 @@ import { CONTENT_TYPE_DEFAULT } from '../../kv/constants.js';
 import { decodeContext, encodeContext, parseIntIndexValue, validateIndexes, validateUserMeta } from '../../kv/object/index.js';
 import type { Content, IndexValue, VersionVector } from '../../kv/object/index.js';
 import type { PutContent } from '../../kv/vnode/index.js';
-import type { RpbContent } from './codec/index.js';
+import { PB_REQUEST_TIMEOUT_MS_MAX, type RpbContent } from './codec/index.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,6 +26,19 @@ export function text(bytes: Uint8Array | undefined, what: string, opts: { option
   } catch {
     throw new InvalidArgumentError(`${what} must be UTF-8`);
   }
+}
+
+/** A request's bucket type: absent or empty means `default`. */
+export function typeOf(type: Uint8Array | undefined): string {
+  return type === undefined || type.length === 0 ? 'default' : text(type, 'type');
+}
+
+/** A request's `timeout` (ms): positive, and small enough for a Node timer (larger ones fire at once). */
+export function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
+  if (timeout === undefined) return {};
+  if (timeout === 0) throw new InvalidArgumentError('timeout must be positive (milliseconds)');
+  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
+  return { timeoutMs: timeout };
 }
 
 export const bytesOf = (s: string): Buffer => Buffer.from(s, 'utf8');

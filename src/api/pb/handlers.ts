@@ -13,8 +13,8 @@ import { parseQuorum, type QuorumName, type QuorumSpec } from '../../kv/coord/qu
 import type { VersionVector } from '../../kv/object/index.js';
 import { bucketPropsOf, type KvBucketProps, type KvService } from '../../kv/service.js';
 import { generatedKey } from '../generated-key.js';
-import { decodeMessage, encodeMessage, isRequest, PB_REQUEST_TIMEOUT_MS_MAX, type PbRequest } from './codec/index.js';
-import { bytesOf, contextOf, putContentOf, rpbContentOf, text, vclockBytes } from './content.js';
+import { decodeMessage, encodeMessage, isRequest, type PbRequest } from './codec/index.js';
+import { bytesOf, contextOf, putContentOf, rpbContentOf, text, timeoutOf, typeOf, vclockBytes } from './content.js';
 import { handleListing } from './listing.js';
 import { propsFromPb, propsToPb } from './props.js';
 
@@ -45,10 +45,6 @@ export function errorFrame(err: unknown): Buffer {
   return encodeMessage('RpbErrorResp', { errmsg: Buffer.from(errmsg, 'utf8'), errcode: RIAKC_ERR_GENERAL });
 }
 
-function typeOf(type: Uint8Array | undefined): string {
-  return type === undefined || type.length === 0 ? 'default' : text(type, 'type');
-}
-
 function quorum(value: number | undefined, name: QuorumName): QuorumSpec | undefined {
   return value === undefined ? undefined : parseQuorum(value, name);
 }
@@ -72,13 +68,6 @@ function withNVal(props: KvBucketProps, nVal: number | undefined): KvBucketProps
   if (nVal === undefined) return props;
   if (!Number.isSafeInteger(nVal) || nVal < 1 || nVal > (props.nVal ?? nVal)) throw new InvalidArgumentError(`n_val ${nVal} must be 1..${props.nVal} (the bucket's n_val)`);
   return { ...props, nVal };
-}
-
-function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
-  if (timeout === undefined) return {};
-  if (timeout === 0) throw new InvalidArgumentError('timeout must be positive (milliseconds)');
-  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
-  return { timeoutMs: timeout };
 }
 
 export function createPbHandler(deps: PbHandlerDeps): PbHandler {

@@ -13,8 +13,8 @@
 // failure later ends the stream with one.
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { IndexQuery, KvBucketProps, KvService } from '../../kv/service.js';
-import { encodeMessage, IndexQueryType, PB_REQUEST_TIMEOUT_MS_MAX, type Decoded, type PbRequest, type RpbIndexReq } from './codec/index.js';
-import { bytesOf, text } from './content.js';
+import { encodeMessage, IndexQueryType, type Decoded, type PbRequest, type RpbIndexReq } from './codec/index.js';
+import { bytesOf, text, timeoutOf, typeOf } from './content.js';
 import type { PbReply } from './handlers.js';
 
 type ListingRequest = Extract<PbRequest, { name: 'RpbListBucketsReq' | 'RpbListKeysReq' | 'RpbIndexReq' }>;
@@ -24,16 +24,6 @@ export interface PbListingContext {
   bucketProps: (type: string, bucket: string) => KvBucketProps;
   typeExists: (type: string) => boolean;
   signal: AbortSignal;
-}
-
-function typeOf(type: Uint8Array | undefined): string {
-  return type === undefined || type.length === 0 ? 'default' : text(type, 'type');
-}
-
-function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
-  if (timeout === undefined || timeout === 0) return {};
-  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
-  return { timeoutMs: timeout };
 }
 
 /**
