@@ -9,11 +9,13 @@
 // DESTROYS the connection, failing any other pending request with a
 // retryable 'connection' error. The pool then opens a fresh one.
 import { connect, type Socket } from 'node:net';
-import { decodeMessage, encodeMessage, FrameDecoder, type PbCodecName, type PbDecodedMessage, type PbMessages } from '../api/pb/codec/index.js';
+import { decodeMessage, encodeMessage, FrameDecoder, type Decoded, type PbCodecName, type PbDecodedMessage, type PbMessages } from '../api/pb/codec/index.js';
 import { abortedError, connectionError, RondoClientError, serverError } from './errors.js';
 import { assert, FRAME_BYTES_MAX, REQUESTS_PENDING_PER_CONNECTION_MAX, STREAM_MESSAGES_BUFFERED_MAX } from './limits.js';
 
 export type PbMessage = PbDecodedMessage;
+/** The decoded body of a reply message. */
+export type Reply<R extends PbCodecName> = Decoded<PbMessages[R]>;
 
 interface Pending {
   /** Takes one decoded frame; returns true when the request has had its last frame. */
@@ -185,20 +187,20 @@ export class PbConnection {
 }
 
 /** The message, or a thrown error: RpbErrorResp → its error; another name than `expected` → 'protocol'. */
-function expect<N extends PbCodecName>(message: PbMessage, expected: N, address: string): Extract<PbMessage, { name: N }> {
+function expect<N extends PbCodecName>(message: PbMessage, expected: N, address: string): Reply<N> {
   if (message.name === 'RpbErrorResp') throw serverError(message.message.errmsg.toString('utf8'), address);
   if (message.name !== expected) throw new RondoClientError('protocol', `expected ${expected} from ${address}, got ${message.name}`, { node: address });
-  return message as Extract<PbMessage, { name: N }>;
+  return message.message as Reply<N>;
 }
 
 /** One request, one reply. A server error rejects (the connection stays usable); a timeout or abort destroys the connection. */
-export function request<Q extends PbCodecName, R extends PbCodecName>(conn: PbConnection, name: Q, message: PbMessages[Q], replyName: R, deadline: Deadline): Promise<Extract<PbMessage, { name: R }>['message']> {
+export function request<Q extends PbCodecName, R extends PbCodecName>(conn: PbConnection, name: Q, message: PbMessages[Q], replyName: R, deadline: Deadline): Promise<Reply<R>> {
   return withDeadline(`${name} to ${conn.address}`, deadline, () => conn.destroy(), ({ resolve, reject }) => {
     try {
       conn.send(name, message, {
         onMessage: (m) => {
           if (m.name === 'RpbErrorResp') reject(serverError(m.message.errmsg.toString('utf8'), conn.address));
-          else resolve(expect(m, replyName, conn.address).message);
+          else resolve(expect(m, replyName, conn.address));
           return true;
         },
         fail: reject,
@@ -220,11 +222,10 @@ export async function* requestStream<Q extends PbCodecName, R extends PbCodecNam
   name: Q,
   message: PbMessages[Q],
   replyName: R,
-  isLast: (m: Extract<PbMessage, { name: R }>['message']) => boolean,
+  isLast: (m: Reply<R>) => boolean,
   opts: { signal?: AbortSignal | undefined; idleMs: number },
-): AsyncGenerator<Extract<PbMessage, { name: R }>['message']> {
-  type Reply = Extract<PbMessage, { name: R }>['message'];
-  const queue: Reply[] = [];
+): AsyncGenerator<Reply<R>> {
+  const queue: Reply<R>[] = [];
   let failure: unknown;
   let ended = false; // the last message (or an error) arrived
   let finished = false; // the consumer got everything
@@ -237,7 +238,7 @@ export async function* requestStream<Q extends PbCodecName, R extends PbCodecNam
   conn.send(name, message, {
     onMessage: (m) => {
       try {
-        const reply = expect(m, replyName, conn.address).message;
+        const reply = expect(m, replyName, conn.address);
         queue.push(reply);
         ended = isLast(reply);
         if (queue.length >= STREAM_MESSAGES_BUFFERED_MAX) conn.pause();
@@ -257,6 +258,8 @@ export async function* requestStream<Q extends PbCodecName, R extends PbCodecNam
   });
   try {
     for (;;) {
+      // Checked per message too: read-ahead messages must not outlive an abort.
+      if (opts.signal?.aborted) throw abortedError(opts.signal);
       const next = queue.shift();
       if (next !== undefined) {
         if (queue.length <= STREAM_MESSAGES_BUFFERED_MAX / 2) conn.resume();

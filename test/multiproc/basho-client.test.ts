@@ -3,19 +3,11 @@
 // processes, each with a PB port, and the client talks to all three (it
 // round-robins requests over them) exactly as it would to a Riak cluster.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Riak from 'basho-riak-client';
-import { BIN, freePort, runCli, tempDir, waitFor } from '../helpers/processes.js';
+import { startDevCluster, type DevCluster } from '../helpers/dev-cluster.js';
+import { runCli, waitFor } from '../helpers/processes.js';
 
-// How `rondo dev` is told where the PB ports go (node i gets base + i - 1),
-// and how it reports them: a line like `PB API (Riak-compatible): 127.0.0.1:8087  127.0.0.1:8088  ...`,
-// or else `pbListen` in each node's rondo.json.
-const PB_BASE_PORT_FLAG = '--pb-base-port';
-const PB_LINE = /^PB API[^\n]*$/m;
 const OP_TIMEOUT_MS = 20_000;
 
 type Client = Riak.Client;
@@ -94,82 +86,6 @@ function textObject(value: string): Riak.Commands.KV.RiakObject {
   return new RiakObject().setContentType('text/plain').setValue(value);
 }
 
-async function canListen(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once('error', () => resolveFree(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
-  });
-}
-
-/** A base port such that base, base+1, base+2 are free now (rondo dev gives node i base + i - 1). */
-async function threeFreePorts(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if ((await canListen(base + 1)) && (await canListen(base + 2))) return base;
-  }
-  throw new Error('no three consecutive free ports');
-}
-
-function tcpOpen(address: string): Promise<boolean> {
-  const [host, port] = address.split(':');
-  return new Promise((resolveOpen) => {
-    const socket = connect(Number(port), host as string);
-    socket.setTimeout(1_000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolveOpen(true);
-    });
-    socket.once('error', () => resolveOpen(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolveOpen(false);
-    });
-  });
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** PIDs whose parent is `ppid` (Linux /proc; empty elsewhere). */
-function childPids(ppid: number): number[] {
-  if (!existsSync('/proc')) return [];
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === ppid) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
-}
-
-/** PB addresses from the dev output's PB line, or from pbListen in each node's config. */
-function pbAddresses(output: string, dataDir: string): string[] {
-  const line = PB_LINE.exec(output)?.[0];
-  const fromLine = line === undefined ? [] : [...line.matchAll(/(?:\d{1,3}\.){3}\d{1,3}:\d+|localhost:\d+|\[[0-9a-f:]+\]:\d+/gi)].map((m) => m[0]);
-  if (fromLine.length === 3) return fromLine;
-  const fromConfig = [1, 2, 3].map((i) => {
-    try {
-      return (JSON.parse(readFileSync(join(dataDir, `n${i}`, 'rondo.json'), 'utf8')) as { pbListen?: string }).pbListen;
-    } catch {
-      return undefined;
-    }
-  });
-  if (fromConfig.every((a) => typeof a === 'string')) return fromConfig as string[];
-  throw new Error(`rondo dev reported no PB addresses (no "PB API" line with 3 addresses, no pbListen in n*/rondo.json); its output:\n${output}`);
-}
-
 function byTermThenKey(a: { term: number; key: string }, b: { term: number; key: string }): number {
   return a.term - b.term || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 }
@@ -244,26 +160,15 @@ class Pb {
 }
 
 describe('basho-riak-client against a 3-node rondo dev cluster over PB', { timeout: 120_000 }, () => {
-  const dir = tempDir('rondo-pb-client-');
-  let dev: ChildProcess | undefined;
-  let output = '';
-  let nodePids: number[] = [];
-  let pbAddrs: string[] = [];
+  let cluster: DevCluster | undefined;
   let all: Pb | undefined; // one client over all three nodes (round robin)
   const perNode: Pb[] = []; // one client per node
-
-  const knownPids = (): number[] => [...new Set([...nodePids, ...(dev?.pid === undefined ? [] : childPids(dev.pid))])];
-  const killEverything = (): void => {
-    for (const pid of knownPids()) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-    if (dev && dev.exitCode === null && dev.signalCode === null) dev.kill('SIGKILL');
-  };
-  process.once('exit', killEverything);
 
   const pb = (): Pb => {
     assert.ok(all, 'no PB client: the cluster or its PB ports did not come up (see the before hook)');
     return all;
   };
-  const admin = (...args: string[]) => runCli(['admin', '--config', join(dir.path, 'n1', 'rondo.json'), ...args]);
+  const admin = (...args: string[]) => runCli(['admin', '--config', (cluster as DevCluster).configPath(1), ...args]);
 
   /** Poll every node until `check` holds for all of them (cluster metadata spreads eventually). */
   async function onEveryNode<T>(what: string, read: (node: Pb) => Promise<T>, check: (value: T) => boolean, timeoutMs = 10_000): Promise<void> {
@@ -276,57 +181,16 @@ describe('basho-riak-client against a 3-node rondo dev cluster over PB', { timeo
   }
 
   before(async () => {
-    const basePort = await threeFreePorts();
-    const httpBasePort = await threeFreePorts();
-    const pbBasePort = await threeFreePorts();
-    dev = spawn(process.execPath, [BIN, 'dev', '--nodes', '3', '--base-port', String(basePort), '--http-base-port', String(httpBasePort), PB_BASE_PORT_FLAG, String(pbBasePort), '--data', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] });
-    dev.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    dev.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = (): boolean => dev?.exitCode !== null || dev?.signalCode !== null;
-    const readyMs = await waitFor(async () => {
-      if (exited()) throw new Error('rondo dev exited');
-      return output.includes('Press Ctrl-C');
-    }, 60_000, 100, () => exited());
-    assert.ok(readyMs >= 0, `rondo dev did not come up:\n${output}`);
-    assert.match(output, /Valid:3 \/ Leaving:0 \/ Exiting:0 \/ Joining:0 \/ Down:0/, 'the dev cluster is not 3 valid members');
-
-    nodePids = [1, 2, 3].map((i) => {
-      const info = runCli(['admin', '--config', join(dir.path, `n${i}`, 'rondo.json'), '--json', 'node-info']);
-      assert.equal(info.code, 0, info.stderr);
-      return (JSON.parse(info.stdout) as { pid: number }).pid;
-    });
-
-    pbAddrs = pbAddresses(output, dir.path);
-    for (const address of pbAddrs) {
-      const ms = await waitFor(() => tcpOpen(address), 10_000, 100);
-      assert.ok(ms >= 0, `nothing listens on the PB address ${address}`);
-    }
+    cluster = await startDevCluster({ nodes: 3 });
+    const pbAddrs = cluster.pb;
     all = new Pb(await startClient(pbAddrs), pbAddrs.join(','));
     for (const address of pbAddrs) perNode.push(new Pb(await startClient([address]), address));
   });
 
   after(async () => {
     await Promise.all([...(all ? [all] : []), ...perNode].map((p) => stopClient(p.client)));
-    if (dev && dev.exitCode === null && dev.signalCode === null) {
-      nodePids = knownPids();
-      const gone = new Promise<void>((r) => dev?.once('exit', () => r()));
-      dev.kill('SIGINT'); // rondo dev stops its nodes (SIGTERM), then exits
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-      await waitFor(async () => nodePids.every((pid) => !pidAlive(pid)), 5_000);
-    }
-    killEverything();
-    process.removeListener('exit', killEverything);
-    if (process.exitCode && process.exitCode !== 0) {
-      console.log(`--- rondo dev output ---\n${output.slice(-4000)}`);
-      for (const i of [1, 2, 3]) {
-        try {
-          console.log(`--- n${i} log ---\n${readFileSync(join(dir.path, `n${i}`, 'node.log'), 'utf8').slice(-3000)}`);
-        } catch {
-          // no log
-        }
-      }
-    }
-    dir.remove();
+    if (process.exitCode && process.exitCode !== 0 && cluster) console.log(cluster.logs());
+    await cluster?.stop();
     // Last resort, unref'd: if the client's health-check backoff (riaknode.js)
     // still holds a timer after stop(), do not let it hang the test run.
     setTimeout(() => process.exit(process.exitCode ?? 0), 5_000).unref();
