@@ -16,7 +16,7 @@ import { NETWORK_FAULTS_CALM, NETWORK_FAULTS_HOSTILE, Nemesis } from '../../core
 import { mergeReplicas, type ObjectProps, type RObject } from '../object/index.js';
 import type { KvServiceOptions } from '../service.js';
 import { checkHistory, type PutOutcome } from './kv-checker.js';
-import { KV_CLIENTS, KV_QUIET_MS, Workload, finalReads, refOf, runKvSimScenario, step, type History } from './kv-scenario.js';
+import { KV_CLIENTS, KV_QUIET_MS, Workload, finalReads, listingProblems, refOf, runKvSimScenario, step, type History } from './kv-scenario.js';
 import { allSeeAllUp, formKvCluster, type KvSimCluster } from './kv-sim-cluster.js';
 
 /** Simulated ms each phase runs its faults and workload (CI); the campaign may pass longer. */
@@ -146,6 +146,8 @@ async function handoffScenario(cluster: KvSimCluster, phaseMs: number, problems:
   const keys = [...preload, ...workload.sharedKeys, ...workload.ownKeys];
   await finalReads(cluster, keys, history, problems, members());
   const finals = await primaryCopies(cluster, keys, problems);
+  const acknowledged = new Set([...preload, ...history.puts.filter((p) => p.outcome === 'ok').map((p) => p.key)]);
+  problems.push(...(await listingProblems(cluster, members(), keys, acknowledged)));
   problems.push(...history.unexpected);
   const verdict = checkHistory({ puts: history.puts, observations: history.observations, finals, strictKeys: new Set(workload.ownKeys) });
   problems.push(...verdict.problems);

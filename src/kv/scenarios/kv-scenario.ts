@@ -145,6 +145,7 @@ async function kvScenario(cluster: KvSimCluster, durationMs: number, problems: s
   const keys = [...workload.sharedKeys, ...workload.ownKeys];
   await finalReads(cluster, keys, history, problems);
   const finals = await checkReplicas(cluster, keys, problems, metrics);
+  problems.push(...(await listingProblems(cluster, cluster.liveNames(), keys, new Set(history.puts.filter((p) => p.outcome === 'ok').map((p) => p.key)))));
 
   problems.push(...history.unexpected);
   const verdict = checkHistory({ puts: history.puts, observations: history.observations, finals, strictKeys: new Set(workload.ownKeys) });
@@ -175,6 +176,35 @@ export async function finalReads(cluster: KvSimCluster, keys: readonly string[],
     }
     await cluster.advance(KV_QUIET_MS);
   }
+}
+
+/**
+ * Listing after healing, through every node: each key with an acknowledged
+ * write is listed, and nothing is listed that no client ever wrote. (Keys
+ * are never deleted here, so no tombstone can hide or add one.)
+ */
+export async function listingProblems(cluster: KvSimCluster, nodes: readonly NodeName[], written: readonly string[], acknowledged: ReadonlySet<string>): Promise<string[]> {
+  const problems: string[] = [];
+  const known = new Set(written);
+  for (const via of nodes) {
+    const listed = new Set<string>();
+    try {
+      await cluster.drive(
+        (async () => {
+          for await (const chunk of cluster.kv(via).listKeys({ bucketType: 'default', bucket: refOf('').bucket }, { props: BUCKET, timeoutMs: 10_000 })) for (const key of chunk) listed.add(key);
+        })(),
+        20_000,
+      );
+    } catch (err) {
+      problems.push(`listing keys via ${via} after healing failed: ${String(err)}`);
+      continue;
+    }
+    const missing = [...acknowledged].filter((k) => !listed.has(k));
+    const unknown = [...listed].filter((k) => !known.has(k));
+    if (missing.length > 0) problems.push(`listing via ${via} misses ${missing.length} acknowledged key(s): ${missing.slice(0, 5).join(', ')}`);
+    if (unknown.length > 0) problems.push(`listing via ${via} shows ${unknown.length} key(s) never written: ${unknown.slice(0, 5).join(', ')}`);
+  }
+  return problems;
 }
 
 /**
