@@ -16,6 +16,7 @@
 // answered. After: the process is alive, a put/get over PB works, HTTP /ping
 // answers, and /stats counts framing errors.
 import assert from 'node:assert/strict';
+import { Prng } from '../../src/core/sim/prng.js';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -42,17 +43,8 @@ const CONTROL_PING_TIMEOUT_MS = 3_000;
 
 // ---- seeded randomness for mutations and cuts (fast-check makes the messages) ----
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = mulberry32(SEED);
+const prng = new Prng(SEED);
+const random = (): number => prng.next();
 const int = (below: number): number => Math.floor(random() * below);
 const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => int(256)));
 

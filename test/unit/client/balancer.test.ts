@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { Prng } from '../../../src/core/sim/prng.js';
 import { backoffMs, chooseNode, type NodeLoad } from '../../../src/client/balancer.js';
 
-/** A seeded generator (mulberry32): the same seed, the same choices. */
+/** A seeded generator: the same seed, the same choices. */
 function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed >>> 0);
+  return () => prng.next();
 }
 
 const up = (inFlight: number): NodeLoad => ({ inFlight, downUntilMs: 0 });
