@@ -21,6 +21,8 @@ export const VTAG_CHARS = 22;
 export const VTAG_CHARS_MAX = 64; // vtags we accept from storage or peers
 /** An X-Riak-Vclock longer than this is refused before decoding (no option: ~1,000 actors fit). */
 export const CONTEXT_CHARS_MAX = 64 * 1024;
+/** The same bound on the decoded bytes (PB carries them raw). */
+export const CONTEXT_BYTES_MAX = (CONTEXT_CHARS_MAX / 4) * 3;
 export const CONTENT_TYPE_DEFAULT = 'application/octet-stream';
 /** Header-sized strings (content type, charset, encoding, user-meta keys and values). */
 export const META_STRING_CHARS_MAX = 8 * 1024;

@@ -107,5 +107,9 @@ describe('HTTP listing and secondary indexes on one node', { timeout: 60_000 }, 
     assert.equal((await fetch(`${base}/buckets/people/index/city_bin/a?term_regex=.*`)).status, 400);
     assert.equal((await fetch(`${base}/buckets/people/index/badname/1`)).status, 400);
     assert.equal((await fetch(`${base}/buckets/people/index/age_int/1`, { method: 'DELETE' })).status, 405);
+    assert.equal((await fetch(`${base}/buckets/people/index/age_int/1?stream=maybe`)).status, 400);
+    assert.equal((await fetch(`${base}/buckets/people/index/age_int/1?timeout=0`)).status, 400);
+    assert.equal((await fetch(`${base}/buckets/people/keys?keys=true&timeout=99999999999`)).status, 400);
+    assert.equal((await fetch(`${base}/buckets/people/keys?keys=true&timeout=30000`)).status, 200);
   });
 });

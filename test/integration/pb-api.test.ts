@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { PB_CODES, PB_QUORUM, PB_REQUEST_TIMEOUT_MS_MAX, decodeMessage, encodeFrame, encodeMessage, type RpbBucketProps, type RpbContent } from '../../src/api/pb/codec/index.js';
+import { REQUEST_TIMEOUT_MS_MAX } from '../../src/kv/coord/limits.js';
+import { PB_CODES, PB_QUORUM, decodeMessage, encodeFrame, encodeMessage, type RpbBucketProps, type RpbContent } from '../../src/api/pb/codec/index.js';
 import { createPbHandler, type PbHandler } from '../../src/api/pb/handlers.js';
 import { PbApi, type PbApiOptions } from '../../src/api/pb/server.js';
 import { resolveConfig } from '../../src/cli/config.js';
@@ -166,8 +167,8 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
 
   // Regression: a uint32 timeout above 2^31-1 ms reached setTimeout, which Node turns into 1 ms, so the
   // request timed out at once (TimeoutOverflowWarning). Now refused above an hour, as HTTP's ?timeout= is.
-  it('timeout: above PB_REQUEST_TIMEOUT_MS_MAX is refused, naming timeout; an hour works', async () => {
-    for (const timeout of [0xffff_ffff, 2 ** 31, PB_REQUEST_TIMEOUT_MS_MAX + 1]) {
+  it('timeout: above REQUEST_TIMEOUT_MS_MAX is refused, naming timeout; an hour works', async () => {
+    for (const timeout of [0xffff_ffff, 2 ** 31, REQUEST_TIMEOUT_MS_MAX + 1]) {
       assert.match(errmsgOf(await put('kv', 'to', 'v', { timeout })), /^invalid_argument: timeout/, `put timeout ${timeout}`);
       assert.match(errmsgOf(await get('kv', 'to', { timeout })), /^invalid_argument: timeout/, `get timeout ${timeout}`);
       assert.match(errmsgOf(await pb.request('RpbDelReq', { bucket: b('kv'), key: b('to'), timeout })), /^invalid_argument: timeout/, `delete timeout ${timeout}`);
@@ -175,8 +176,8 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
       assert.match(errmsgOf(await pb.request('RpbIndexReq', { bucket: b('kv'), index: b('$bucket'), qtype: 0, key: b('kv'), timeout })), /^invalid_argument: timeout/, `index timeout ${timeout}`);
     }
     await assertAbsent('kv', 'to', 'a refused timeout');
-    expectName(await put('kv', 'to', 'v', { timeout: PB_REQUEST_TIMEOUT_MS_MAX }), 'RpbPutResp');
-    assert.equal(str(contentsOf(await get('kv', 'to', { timeout: PB_REQUEST_TIMEOUT_MS_MAX }))[0]?.value), 'v');
+    expectName(await put('kv', 'to', 'v', { timeout: REQUEST_TIMEOUT_MS_MAX }), 'RpbPutResp');
+    assert.equal(str(contentsOf(await get('kv', 'to', { timeout: REQUEST_TIMEOUT_MS_MAX }))[0]?.value), 'v');
   });
 
   it('quorum values: symbolic quorum works; above n_val is refused naming n_val', async () => {

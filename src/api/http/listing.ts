@@ -11,8 +11,10 @@
 // response short (the client sees a truncated body).
 // Difference from Riak: index stream=true answers a sequence of JSON objects
 // like keys=stream, not multipart/mixed.
+import { parseIntIndexValue } from '../../kv/object/index.js';
 import type { IndexChunk, IndexQuery, KvBucketProps, KvService } from '../../kv/service.js';
 import { HttpError } from './codec/errors.js';
+import { parseBoolean, parseTimeout } from './codec/request.js';
 import type { HttpResponse, Query } from './codec/types.js';
 
 type ListingRoute =
@@ -66,21 +68,23 @@ function streaming(body: AsyncGenerator<string>): HttpResponse {
 }
 
 export async function handleListing(route: ListingRoute, ctx: ListingContext): Promise<HttpResponse> {
+  const timeoutMs = parseTimeout(route.query);
+  const opts = { signal: ctx.signal, ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
   switch (route.kind) {
     case 'list-keys': {
       const m = mode(route.query, 'keys');
-      const keys = await primed(ctx.kv.listKeys({ bucketType: route.bucketType, bucket: route.bucket }, { props: ctx.props(route.bucketType, route.bucket), signal: ctx.signal }));
+      const keys = await primed(ctx.kv.listKeys({ bucketType: route.bucketType, bucket: route.bucket }, { ...opts, props: ctx.props(route.bucketType, route.bucket) }));
       return streaming(jsonList(rest(keys), 'keys', m === 'stream'));
     }
     case 'list-buckets': {
       const m = mode(route.query, 'buckets');
-      const buckets = await primed(ctx.kv.listBuckets(route.bucketType, { signal: ctx.signal }));
+      const buckets = await primed(ctx.kv.listBuckets(route.bucketType, opts));
       return streaming(jsonList(rest(buckets), 'buckets', m === 'stream'));
     }
     case 'index': {
       const q = indexQueryOf(route);
-      const streamed = route.query.get('stream') === 'true';
-      const chunks = await primed(ctx.kv.indexQuery(q, { props: ctx.props(route.bucketType, route.bucket), signal: ctx.signal }));
+      const streamed = flag(route.query, 'stream');
+      const chunks = await primed(ctx.kv.indexQuery(q, { ...opts, props: ctx.props(route.bucketType, route.bucket) }));
       return streaming(indexBody(rest(chunks), q.returnTerms === true, streamed));
     }
     default: {
@@ -116,20 +120,13 @@ async function* indexBody(chunks: AsyncGenerator<IndexChunk>, returnTerms: boole
   yield continuation === undefined ? ']}' : `],"continuation":${JSON.stringify(continuation)}}`;
 }
 
-const INT_PATTERN = /^-?\d+$/;
-
+/** `_int` terms from the URL are decimal text; anything else stays as sent. */
 function term(index: string, text: string, what: string): string | number {
-  if (!index.endsWith('_int')) return text;
-  const n = INT_PATTERN.test(text) ? Number(text) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new HttpError('api_bad_request', `${what} of ${index} must be an integer (got ${JSON.stringify(text.slice(0, 80))})`);
-  return n;
+  return index.endsWith('_int') ? parseIntIndexValue(index, text, what) : text;
 }
 
 function flag(query: Query, name: string): boolean {
-  const value = query.get(name);
-  if (value === undefined || value === 'false') return false;
-  if (value === 'true') return true;
-  throw new HttpError('api_bad_request', `${name} must be true or false`);
+  return parseBoolean(query, name) ?? false;
 }
 
 function indexQueryOf(route: Extract<ListingRoute, { kind: 'index' }>): IndexQuery {
@@ -142,14 +139,13 @@ function indexQueryOf(route: Extract<ListingRoute, { kind: 'index' }>): IndexQue
     if (!Number.isSafeInteger(maxResults) || maxResults < 1) throw new HttpError('api_bad_request', 'max_results must be a positive integer');
   }
   flag(q, 'pagination_sort'); // results are always sorted; the flag is only checked
-  flag(q, 'stream');
   const continuation = q.get('continuation');
   return {
     bucketType: route.bucketType,
     bucket: route.bucket,
     index: route.index,
-    start: term(route.index, route.start, 'the start term'),
-    ...(route.end !== undefined ? { end: term(route.index, route.end, 'the end term') } : {}),
+    start: term(route.index, route.start, 'start term'),
+    ...(route.end !== undefined ? { end: term(route.index, route.end, 'end term') } : {}),
     returnTerms: flag(q, 'return_terms'),
     ...(maxResults !== undefined ? { maxResults } : {}),
     ...(continuation !== undefined && continuation !== '' ? { continuation } : {}),

@@ -8,10 +8,11 @@
 //   refuse). Links are refused: Rondo does not store them.
 import { InvalidArgumentError } from '../../core/errors.js';
 import { CONTENT_TYPE_DEFAULT } from '../../kv/constants.js';
-import { decodeContext, encodeContext, parseIntIndexValue, validateIndexes, validateUserMeta } from '../../kv/object/index.js';
+import { decodeContextBytes, parseIntIndexValue, validateIndexes, validateUserMeta } from '../../kv/object/index.js';
 import type { Content, IndexValue, VersionVector } from '../../kv/object/index.js';
 import type { PutContent } from '../../kv/vnode/index.js';
-import { PB_REQUEST_TIMEOUT_MS_MAX, type RpbContent } from './codec/index.js';
+import type { RpbContent } from './codec/index.js';
+import { REQUEST_TIMEOUT_MS_MAX } from '../../kv/coord/limits.js';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -37,20 +38,15 @@ export function typeOf(type: Uint8Array | undefined): string {
 export function timeoutOf(timeout: number | undefined): { timeoutMs?: number } {
   if (timeout === undefined) return {};
   if (timeout === 0) throw new InvalidArgumentError('timeout must be positive (milliseconds)');
-  if (timeout > PB_REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${PB_REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
+  if (timeout > REQUEST_TIMEOUT_MS_MAX) throw new InvalidArgumentError(`timeout ${timeout} must be at most ${REQUEST_TIMEOUT_MS_MAX} (milliseconds)`);
   return { timeoutMs: timeout };
 }
 
 export const bytesOf = (s: string): Buffer => Buffer.from(s, 'utf8');
 
-export function vclockBytes(vv: VersionVector): Buffer {
-  return Buffer.from(encodeContext(vv), 'base64');
-}
-
 /** Absent or empty = [] (a blind write). Throws InvalidContextError on bytes we did not issue. */
 export function contextOf(vclock: Uint8Array | undefined): VersionVector {
-  if (vclock === undefined || vclock.length === 0) return [];
-  return decodeContext(Buffer.from(vclock.buffer, vclock.byteOffset, vclock.byteLength).toString('base64'));
+  return vclock === undefined ? [] : decodeContextBytes(vclock);
 }
 
 /** A client's RpbContent as the KV layer's new sibling; validates metadata and indexes. */

@@ -10,11 +10,11 @@ import { InvalidArgumentError, RondoError } from '../../core/errors.js';
 import type { MetadataService } from '../../core/metadata/index.js';
 import { effectiveProps, getType, resetBucketProps, setBucketProps, updateType } from '../../kv/buckets/index.js';
 import { parseQuorum, type QuorumName, type QuorumSpec } from '../../kv/coord/quorum/index.js';
-import type { VersionVector } from '../../kv/object/index.js';
+import { encodeContextBytes, vvEqual, type VersionVector } from '../../kv/object/index.js';
 import { bucketPropsOf, type KvBucketProps, type KvService } from '../../kv/service.js';
 import { generatedKey } from '../generated-key.js';
 import { decodeMessage, encodeMessage, isRequest, type PbRequest } from './codec/index.js';
-import { bytesOf, contextOf, putContentOf, rpbContentOf, text, timeoutOf, typeOf, vclockBytes } from './content.js';
+import { bytesOf, contextOf, putContentOf, rpbContentOf, text, timeoutOf, typeOf } from './content.js';
 import { handleListing } from './listing.js';
 import { propsFromPb, propsToPb } from './props.js';
 
@@ -112,10 +112,10 @@ async function handle(req: PbRequest, deps: PbHandlerDeps, session: PbSession, s
       if (!answer.found || live.length === 0) {
         // Not found: an empty RpbGetResp; with deletedvclock, a tombstone's vclock.
         const deleted = m.deletedvclock === true && answer.context !== undefined && answer.context.length > 0;
-        return encodeMessage('RpbGetResp', deleted ? { vclock: vclockBytes(answer.context as VersionVector) } : {});
+        return encodeMessage('RpbGetResp', deleted ? { vclock: encodeContextBytes(answer.context as VersionVector) } : {});
       }
-      const vclock = vclockBytes(answer.context);
-      if (ifModified !== undefined && vclock.equals(vclockBytes(ifModified))) return encodeMessage('RpbGetResp', { unchanged: true, vclock });
+      const vclock = encodeContextBytes(answer.context);
+      if (ifModified !== undefined && vvEqual(answer.context, ifModified)) return encodeMessage('RpbGetResp', { unchanged: true, vclock });
       return encodeMessage('RpbGetResp', { content: live.map((c) => rpbContentOf(c, m.head === true)), vclock });
     }
     case 'RpbPutReq': {
@@ -133,7 +133,7 @@ async function handle(req: PbRequest, deps: PbHandlerDeps, session: PbSession, s
         ...(m.if_none_match === true ? { ifNoneMatch: true } : {}), ...(m.if_not_modified === true ? { ifNotModified: context } : {}),
       });
       const content = result.body ? result.body.siblings.filter((c) => !c.meta.deleted).map((c) => rpbContentOf(c, m.return_head === true && m.return_body !== true)) : undefined;
-      return encodeMessage('RpbPutResp', { vclock: vclockBytes(result.context), ...(content ? { content } : {}), ...(generated ? { key: bytesOf(ref.key) } : {}) });
+      return encodeMessage('RpbPutResp', { vclock: encodeContextBytes(result.context), ...(content ? { content } : {}), ...(generated ? { key: bytesOf(ref.key) } : {}) });
     }
     case 'RpbDelReq': {
       const m = req.message;

@@ -12,6 +12,7 @@
 // start (no coverage, unknown type, bad input) is a plain RpbErrorResp; a
 // failure later ends the stream with one.
 import { InvalidArgumentError, RondoError } from '../../core/errors.js';
+import { parseIntIndexValue } from '../../kv/object/index.js';
 import type { IndexQuery, KvBucketProps, KvService } from '../../kv/service.js';
 import { encodeMessage, IndexQueryType, type Decoded, type PbRequest, type RpbIndexReq } from './codec/index.js';
 import { bytesOf, text, timeoutOf, typeOf } from './content.js';
@@ -104,10 +105,7 @@ function indexQueryOf(m: Decoded<RpbIndexReq>): IndexQuery {
   const numeric = index.endsWith('_int');
   const term = (bytes: Uint8Array | undefined, what: string): string | number => {
     const t = text(bytes, what, { optional: !numeric });
-    if (!numeric) return t;
-    const n = /^-?\d+$/.test(t) ? Number(t) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${what} of ${index} must be an integer`);
-    return n;
+    return numeric ? parseIntIndexValue(index, t, what) : t;
   };
   let start: string | number;
   let end: string | number | undefined;

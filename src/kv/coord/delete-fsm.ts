@@ -7,9 +7,8 @@
 // holds exactly that tombstone, so a put that raced the delete survives.
 // The read phase (learning the context when the client sent none) is a get
 // the service runs first.
-import { contextOf, isTombstone } from '../object/index.js';
+import { contextOf, isTombstone, vvEqual } from '../object/index.js';
 import type { RObject, VersionVector } from '../object/index.js';
-import { vvEqual } from '../vnode/support.js';
 import type { Fsm, FsmOutput, VnodeOutcome, VnodeTarget } from './fsm.js';
 import { PutFsm, type PutAnswer, type PutFsmOptions } from './put-fsm.js';
 

@@ -60,19 +60,22 @@ export async function* mergeSorted<T>(sources: readonly PageSource<T>[], opts: M
   assert(opts.chunkItems >= 1, 'chunks hold at least one item');
   const cursors: Cursor<T>[] = sources.map((fetch) => ({ items: [], index: 0, more: true, next: undefined, fetch }));
   for (const c of cursors) prefetch(c);
+  // Invariant from here on: every cursor that may have more has a head item.
+  await Promise.all(cursors.map((c) => fill(c, opts.signal)));
   let last: T | undefined;
   let haveLast = false;
   let chunk: T[] = [];
+  let drained: Cursor<T> | undefined;
   for (;;) {
     if (opts.signal?.aborted) throw new AbortedError('coverage query aborted');
-    const empty = cursors.filter((c) => c.index >= c.items.length && c.more);
-    if (empty.length > 0) {
+    if (drained !== undefined) {
+      // Its next page may hold the smallest item: send what is ready, then wait for it.
       if (chunk.length > 0) {
         yield chunk;
         chunk = [];
       }
-      await Promise.all(empty.map((c) => fill(c, opts.signal)));
-      continue;
+      await fill(drained, opts.signal);
+      drained = undefined;
     }
     let best: Cursor<T> | undefined;
     for (const c of cursors) {
@@ -81,6 +84,7 @@ export async function* mergeSorted<T>(sources: readonly PageSource<T>[], opts: M
     }
     if (best === undefined) break;
     const item = best.items[best.index++] as T;
+    if (best.index >= best.items.length && best.more) drained = best;
     if (haveLast && opts.compare(item, last as T) === 0) continue;
     // Pages come from peers: a source out of order fails the query rather than the node.
     if (haveLast && opts.compare(item, last as T) < 0) throw new RondoError('internal', 'a covering vnode answered out of order');

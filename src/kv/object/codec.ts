@@ -3,7 +3,7 @@
 // disk or a peer either become a fully valid object or a typed error, never a
 // crash or an object with a missing field.
 import { Packr } from 'msgpackr';
-import { CONTEXT_CHARS_MAX, CONTEXT_FORMAT_VERSION, OBJECT_FORMAT_VERSION } from '../constants.js';
+import { CONTEXT_BYTES_MAX, CONTEXT_CHARS_MAX, CONTEXT_FORMAT_VERSION, OBJECT_FORMAT_VERSION } from '../constants.js';
 import { CorruptObjectError, InvalidContextError } from '../errors.js';
 import { validateContent } from './content.js';
 import type { Content, ContentMeta, IndexValue } from './content.js';
@@ -85,13 +85,18 @@ function fromWireContent(w: unknown): Content {
 
 // --- causal context (X-Riak-Vclock) ---
 
-/** Opaque base64 for clients; they echo it back on the next write. */
-export function encodeContext(vv: VersionVector): string {
+/** The context's bytes: what PB carries as `vclock`, and HTTP as their base64. */
+export function encodeContextBytes(vv: VersionVector): Buffer {
   const body = packr.pack(vv);
-  const out = new Uint8Array(body.length + 1);
+  const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = CONTEXT_FORMAT_VERSION;
   out.set(body, 1);
-  return Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64');
+  return out;
+}
+
+/** Opaque base64 for clients; they echo it back on the next write. */
+export function encodeContext(vv: VersionVector): string {
+  return encodeContextBytes(vv).toString('base64');
 }
 
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -104,7 +109,13 @@ export function decodeContext(text: string | undefined | null): VersionVector {
   if (trimmed.length === 0) return [];
   if (trimmed.length > CONTEXT_CHARS_MAX) throw new InvalidContextError(`vclock is ${trimmed.length} chars (max ${CONTEXT_CHARS_MAX})`);
   if (trimmed.length % 4 !== 0 || !BASE64_PATTERN.test(trimmed)) throw new InvalidContextError('vclock is not valid base64');
-  const bytes = Buffer.from(trimmed, 'base64');
+  return decodeContextBytes(Buffer.from(trimmed, 'base64'));
+}
+
+/** Empty = [] (a blind write). Throws InvalidContextError saying what is wrong. */
+export function decodeContextBytes(bytes: Uint8Array): VersionVector {
+  if (bytes.length === 0) return [];
+  if (bytes.length > CONTEXT_BYTES_MAX) throw new InvalidContextError(`vclock is ${bytes.length} bytes (max ${CONTEXT_BYTES_MAX})`);
   if (bytes.length < 2) throw new InvalidContextError('vclock is too short');
   if (bytes[0] !== CONTEXT_FORMAT_VERSION) throw new InvalidContextError(`vclock has unknown format version ${bytes[0]} (not issued by Rondo?)`);
   const vv = unpack(bytes.subarray(1), (m) => new InvalidContextError(`vclock does not decode: ${m}`));

@@ -133,10 +133,10 @@ export function validateIndexes(indexes: [string, IndexValue][]): void {
   }
 }
 
-/** Parses a textual _int value as sent over HTTP ("42", "-7"); throws InvalidIndexError. */
-export function parseIntIndexValue(name: string, text: string): number {
+/** Parses a textual _int value ("42", "-7"), e.g. a header or a query term (`what`); throws InvalidIndexError. */
+export function parseIntIndexValue(name: string, text: string, what = 'value'): number {
   const n = /^-?[0-9]+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(n)) throw new InvalidIndexError(`index ${name} needs an integer value (got ${JSON.stringify(text)})`);
+  if (!Number.isSafeInteger(n)) throw new InvalidIndexError(`index ${name} needs an integer ${what} (got ${JSON.stringify(text.slice(0, 80))})`);
   return n;
 }
 

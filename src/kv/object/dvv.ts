@@ -54,6 +54,10 @@ export function vvLeq(a: VersionVector, b: VersionVector): boolean {
 }
 
 /** a has seen everything b has. */
+export function vvEqual(a: VersionVector, b: VersionVector): boolean {
+  return vvLeq(a, b) && vvLeq(b, a);
+}
+
 export function vvDescends(a: VersionVector, b: VersionVector): boolean {
   return vvLeq(b, a);
 }

@@ -18,7 +18,7 @@ import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX } from '../const
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
   applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
-  newObject, newVtag, nextTimestamp, observeObject, resolve,
+  newObject, newVtag, nextTimestamp, observeObject, resolve, vvEqual,
 } from '../object/index.js';
 import type { Content, Hlc, HybridClock, ObjectLimits, ObjectProps, RObject, VersionVector } from '../object/index.js';
 import { errorReply } from './commands.js';
@@ -28,7 +28,7 @@ import type {
 } from './commands.js';
 import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
 import { foldBucketsPage, foldKeysPage, indexQueryPage } from './listing.js';
-import { checkedObject, liveIndexes, sameKey, vvEqual } from './support.js';
+import { checkedObject, liveIndexes, sameKey } from './support.js';
 
 export interface KvVnodeOptions {
   node: NodeName;

@@ -1,8 +1,8 @@
 // Small pure helpers of the KV vnode.
 import type { IndexEntry, StoredKey } from '../backend/index.js';
 import { CorruptObjectError } from '../errors.js';
-import { decodeObject, encodeObject, values, vvLeq } from '../object/index.js';
-import type { RObject, VersionVector } from '../object/index.js';
+import { decodeObject, encodeObject, values } from '../object/index.js';
+import type { RObject } from '../object/index.js';
 
 /** Union of the index entries of every live (not deleted) sibling. */
 export function liveIndexes(obj: RObject): IndexEntry[] {
@@ -12,10 +12,6 @@ export function liveIndexes(obj: RObject): IndexEntry[] {
     for (const [index, value] of c.meta.indexes) unique.set(`${index}\u0000${typeof value}\u0000${value}`, { index, value });
   }
   return [...unique.values()];
-}
-
-export function vvEqual(a: VersionVector, b: VersionVector): boolean {
-  return vvLeq(a, b) && vvLeq(b, a);
 }
 
 export function utf8(bytes: Uint8Array): string {

@@ -1,7 +1,5 @@
 // Limits of the HTTP codec. Each is named for what it bounds, with its unit.
 
-/** A `?timeout=` above this is refused (400): one hour is longer than any sane request. */
-export const REQUEST_TIMEOUT_MS_MAX = 3_600_000;
 /** Path segments in a request URL we look at; anything longer is no route (404). */
 export const PATH_SEGMENTS_MAX = 8;
 /** Query parameters parsed per request; more is refused (400). */

@@ -3,11 +3,11 @@
 // 400, BadQuorumError, InvalidContextError, InvalidIndexError,
 // InvalidMetadataError), each naming the parameter or header at fault.
 import { BadBucketPropsError, propsFromJson } from '../../../kv/buckets/index.js';
+import { REQUEST_TIMEOUT_MS_MAX } from '../../../kv/coord/limits.js';
 import { parseQuorum } from '../../../kv/coord/quorum/index.js';
 import type { QuorumName, QuorumSpec } from '../../../kv/coord/quorum/index.js';
 import { decodeContext, parseIntIndexValue, validateIndexes, validateUserMeta } from '../../../kv/object/index.js';
 import type { IndexValue, NewContent, VersionVector } from '../../../kv/object/index.js';
-import { REQUEST_TIMEOUT_MS_MAX } from './constants.js';
 import { HttpError } from './errors.js';
 import type { HeaderMap, Query } from './types.js';
 
@@ -74,7 +74,7 @@ function quorums<N extends QuorumName>(query: Query, names: readonly N[]): Quoru
   return out;
 }
 
-function parseBoolean(query: Query, name: string): boolean | undefined {
+export function parseBoolean(query: Query, name: string): boolean | undefined {
   const text = query.get(name);
   if (text === undefined) return undefined;
   if (text === 'true') return true;
@@ -82,7 +82,7 @@ function parseBoolean(query: Query, name: string): boolean | undefined {
   throw new HttpError('api_bad_request', `${name}=${quote(text)} must be true or false`);
 }
 
-function parseTimeout(query: Query): number | undefined {
+export function parseTimeout(query: Query): number | undefined {
   const text = query.get('timeout');
   if (text === undefined) return undefined;
   const ms = /^[0-9]{1,10}$/.test(text) ? Number(text) : NaN;

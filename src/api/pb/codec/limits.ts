@@ -8,16 +8,9 @@ export const PB_FRAME_BYTES_MAX = 64 * 1024 * 1024;
 export const PB_CONNECTIONS_MAX = 1000;
 /** A connection with no complete request for this long is closed. */
 export const PB_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
-/**
- * A request's `timeout` above this is refused, as HTTP refuses `?timeout=`
- * above the same hour. Without it, a uint32 timeout past 2^31-1 ms reached
- * setTimeout, which Node replaces with 1 ms: the request timed out at once.
- */
-export const PB_REQUEST_TIMEOUT_MS_MAX = 3_600_000;
 /** Pipelined requests read from one connection and waiting for their turn to be answered. */
 export const PB_REQUESTS_QUEUED_PER_CONNECTION_MAX = 1024;
 
 // The length field is a uint32; the limit must fit it and leave room for the code byte.
 assert(PB_FRAME_BYTES_MAX >= 1, 'a frame holds at least its code byte');
 assert(PB_FRAME_BYTES_MAX <= 0xffff_ffff, 'PB_FRAME_BYTES_MAX fits the uint32 length field');
-assert(PB_REQUEST_TIMEOUT_MS_MAX <= 0x7fff_ffff, 'PB_REQUEST_TIMEOUT_MS_MAX fits a Node timer (2^31-1 ms)');
