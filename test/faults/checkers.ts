@@ -156,58 +156,95 @@ export function checkSiblingRegister(ops: readonly Op[], workload: string): Chec
 }
 
 /**
- * Last-write-wins register: blind writes of unique values. The final value f
- * may be any write not strictly followed in real time by an acknowledged one:
- * every acknowledged write invoked after f's write was acknowledged should
- * have replaced it, and is counted lost. (An unknown-outcome final write has
- * no known completion, so nothing is counted lost against it.)
+ * Last-write-wins set: each write reads the key's list of elements, appends a
+ * new one and writes the list back (the read-modify-write a Riak user does).
+ * LWW keeps one list per key, so an acknowledged element is lost when a write
+ * that did not see it wins. Each loss is classified:
+ * - concurrent: another write to the key overlapped its read-to-ack window
+ *   (two read-modify-writes raced; LWW keeps one by design);
+ * - sequential: no write overlapped, so a later write that read after this
+ *   one was acknowledged still did not include it: the write was stamped
+ *   older than what it replaced (clock skew) and silently dropped, or the
+ *   read was stale (sloppy quorum).
  */
 export function checkLastWriteWins(ops: readonly Op[], workload: string): CheckResult {
   const all = clientPairs(ops, workload);
-  const writes = all.filter((p) => p.invoke.f === 'write');
   const final = finalReads(ops, workload);
   const problems = new Problems();
-  const figures = { acked: 0, lostPermille: 0, overwrittenConcurrently: 0 };
-  let lost = 0;
+  const figures = { acked: 0, lostConcurrent: 0, lostSequential: 0, lostPermille: 0, unknownPresent: 0 };
   let violations = 0;
   let duplicated = 0;
-  const byKey = new Map<string, OpPair[]>();
-  for (const w of writes) byKey.set(w.invoke.key as string, [...(byKey.get(w.invoke.key as string) ?? []), w]);
-  for (const [key, keyWrites] of byKey) {
-    const acked = keyWrites.filter((w) => outcome(w) === 'ok');
-    figures.acked += acked.length;
-    const values = final.get(key);
-    if (values === undefined) {
-      violations++;
-      problems.add(`no successful final read of ${key}`);
-      continue;
-    }
-    duplicated += duplicatesIn(values);
+  // Each write with the start of the read before it (its read-modify-write window).
+  const writes: { pair: OpPair; fromMs: number }[] = [];
+  const lastReadMs = new Map<string, number>();
+  for (const p of all) {
+    if (p.invoke.f === 'read') lastReadMs.set(p.invoke.process, p.invoke.timeMs);
+    else writes.push({ pair: p, fromMs: lastReadMs.get(p.invoke.process) ?? p.invoke.timeMs });
+  }
+  const finalSets = new Map<string, Set<string>>();
+  for (const [key, values] of final) {
     if (values.length > 1) {
       violations++;
       problems.add(`${key}: last_write_wins returned ${values.length} siblings`);
     }
-    const winner = keyWrites.find((w) => String(w.invoke.value) === values[0]);
-    if (values.length > 0 && winner === undefined) {
+    const elements = values.length === 0 ? [] : parseList(values[0] as string);
+    if (elements === undefined) {
       violations++;
-      problems.add(`phantom: ${key} holds ${values[0]}, which no client wrote`);
+      problems.add(`${key}: final value is not a list: ${values[0]}`);
       continue;
     }
-    if (winner !== undefined && outcome(winner) === 'fail') {
+    duplicated += duplicatesIn(elements);
+    finalSets.set(key, new Set(elements));
+  }
+  const written = new Set(writes.map((w) => String(w.pair.invoke.value)));
+  for (const [key, set] of finalSets) {
+    for (const e of set) {
+      if (written.has(e)) continue;
       violations++;
-      problems.add(`a write refused with "${winner.complete?.error}" took effect: ${key}=${values[0]}`);
+      problems.add(`phantom: ${key} holds ${e}, which no client wrote`);
     }
-    const winnerDoneMs = winner === undefined ? -Infinity : outcome(winner) === 'ok' ? (winner.complete as Op).timeMs : Infinity;
-    for (const w of acked) {
-      if (w === winner) continue;
-      if (w.invoke.timeMs > winnerDoneMs) {
-        lost++;
-        problems.add(`lost: ${key}=${String(w.invoke.value)} invoked at ${w.invoke.timeMs} ms, after ${values[0] ?? 'nothing'} was acknowledged (${winnerDoneMs} ms), yet the final value is ${values[0] ?? 'not found'}`);
-      } else figures.overwrittenConcurrently++;
+  }
+  let lost = 0;
+  for (const w of writes) {
+    const key = w.pair.invoke.key as string;
+    const element = String(w.pair.invoke.value);
+    const set = finalSets.get(key);
+    const o = outcome(w.pair);
+    if (set === undefined) {
+      if (o === 'ok' && !final.has(key)) {
+        violations++;
+        problems.add(`no successful final read of ${key}`);
+      }
+      continue;
+    }
+    if (o === 'info' && set.has(element)) figures.unknownPresent++;
+    if (o === 'fail' && set.has(element)) {
+      violations++;
+      problems.add(`a write refused with "${w.pair.complete?.error}" took effect: ${key} got ${element}`);
+    }
+    if (o !== 'ok') continue;
+    figures.acked++;
+    if (set.has(element)) continue;
+    lost++;
+    const doneMs = (w.pair.complete as Op).timeMs;
+    const raced = writes.some((x) => x !== w && x.pair.invoke.key === key && outcome(x.pair) !== 'fail' && x.fromMs < doneMs && (x.pair.complete?.timeMs ?? Infinity) > w.fromMs);
+    if (raced) figures.lostConcurrent++;
+    else {
+      figures.lostSequential++;
+      problems.add(`lost without a concurrent write: ${key} element ${element} acknowledged at ${doneMs} ms`);
     }
   }
   figures.lostPermille = figures.acked === 0 ? 0 : Math.round((lost / figures.acked) * 1000);
   return { workload, ...counts(all), lost, duplicated, violations, lossFails: false, figures, problems: problems.list };
+}
+
+function parseList(text: string): string[] | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) && parsed.every((e) => typeof e === 'string') ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -22,11 +22,22 @@ const START_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 
 /** Where Debian's faketime package puts the multi-threaded preload library. */
-function findLibfaketime(): string | undefined {
+export function findLibfaketime(): string | undefined {
   for (const dir of ['/usr/lib/x86_64-linux-gnu/faketime', '/usr/lib/aarch64-linux-gnu/faketime', '/usr/lib/faketime']) {
     for (const file of ['libfaketimeMT.so.1', 'libfaketime.so.1']) if (existsSync(join(dir, file))) return join(dir, file);
   }
   return undefined;
+}
+
+/** Environment that makes a process's wall clock follow the offset in `clockFile` (monotonic clock untouched). */
+export function skewedClockEnv(libfaketime: string, clockFile: string): NodeJS.ProcessEnv {
+  return { LD_PRELOAD: libfaketime, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+}
+
+/** Writes a wall-clock offset in libfaketime's format ("+1.500", "-0.250": seconds). */
+export function writeClockOffset(clockFile: string, offsetMs: number): void {
+  const seconds = offsetMs / 1000;
+  writeFileSync(clockFile, `${seconds >= 0 ? '+' : ''}${seconds.toFixed(3)}\n`);
 }
 
 export class FaultNode {
@@ -86,7 +97,7 @@ export class FaultNode {
     mkdirSync(this.dataDir, { recursive: true });
     const log = openSync(this.logPath, 'a');
     const args = ['netns', 'exec', this.host.ns, process.execPath, BIN, 'start', '--name', this.name, '--listen', this.address, '--http-listen', this.http, '--pb-listen', this.pb, '--data', this.dataDir, '--cluster-secret', SECRET, '--cluster-name', 'rondo-faults', '--ring-size', String(this.ringSize)];
-    const clockEnv = this.libfaketime === undefined ? {} : { LD_PRELOAD: this.libfaketime, FAKETIME_TIMESTAMP_FILE: this.clockFile, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
+    const clockEnv = this.libfaketime === undefined ? {} : skewedClockEnv(this.libfaketime, this.clockFile);
     // `ip netns exec` execs the command, so the child's PID is the node's.
     const child = spawn('ip', args, { stdio: ['ignore', log, log], env: { ...process.env, ...clockEnv } });
     closeSync(log);
@@ -145,8 +156,7 @@ export class FaultNode {
   }
 
   private writeClock(): void {
-    const seconds = this.clockOffsetMs / 1000;
-    writeFileSync(this.clockFile, `${seconds >= 0 ? '+' : ''}${seconds.toFixed(3)}\n`);
+    writeClockOffset(this.clockFile, this.clockOffsetMs);
   }
 
   /** The node will exit by itself (it left the ring and handed everything off). */

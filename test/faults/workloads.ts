@@ -11,6 +11,8 @@ import type { CompletionType, History, Op } from './history.js';
 const OP_TIMEOUT_MS = 5_000;
 /** After an operation that could not reach its node, the client waits this long (a killed node refuses at once). */
 const UNREACHABLE_PAUSE_MS = 500;
+/** The LWW set workload moves to new keys this often. */
+const LWW_KEY_EPOCH_MS = 10_000;
 /** Final reads retry this often before the key is reported unreadable. */
 const FINAL_READ_ATTEMPTS = 5;
 const FINAL_READ_CONCURRENCY = 16;
@@ -94,11 +96,14 @@ export class RecordingClient {
     }
   }
 
-  /** A write of `value`; `observed` are the values the read that gave `context` returned. True when acknowledged. */
-  async put(bucket: string, key: string, value: string, opts: PutOptions, observed?: string[]): Promise<boolean> {
+  /**
+   * A write of `value` (or of `body`, recording `value` as what it adds);
+   * `observed` are the values the read that gave the context returned. True when acknowledged.
+   */
+  async put(bucket: string, key: string, value: string, opts: PutOptions, observed?: string[], body: string = value): Promise<boolean> {
     const done = this.history.invoke(this.process, 'write', { key, value, node: this.node.name, ...(observed ? { observed } : {}) });
     try {
-      await this.client.put({ type: this.type, bucket, key }, value, opts);
+      await this.client.put({ type: this.type, bucket, key }, body, opts);
       done('ok');
       return true;
     } catch (err) {
@@ -195,17 +200,23 @@ export function siblingRegister(opts: { clients: number; keys: number }): Worklo
 }
 
 /**
- * Last-write-wins register: blind writes of unique values, W=quorum. The
- * checker counts acknowledged writes a real-time-earlier write beat (clock
- * skew and HLC ties decide LWW, not real time).
+ * Last-write-wins set: clients read a key's list (R=quorum), append a unique
+ * element and write the list back (W=quorum). A fresh set of keys every
+ * LWW_KEY_EPOCH_MS keeps the lists short however long the run.
  */
-export function lwwRegister(opts: { clients: number; keys: number }): Workload {
+export function lwwSet(opts: { clients: number; keys: number }): Workload {
+  const startedMs = performance.now();
   const workload: Workload = {
-    name: 'register-lww',
+    name: 'set-lww',
     bucketType: { name: 'faults_lww', props: { allow_mult: false, last_write_wins: true, dvv_enabled: false, n_val: 3 } },
     run: (env) =>
       runClients(env, workload, opts.clients, (i) => env.clientNodes[i % env.clientNodes.length] as FaultNode, async (client, seq, random) => {
-        await client.put(BUCKET, `l${random.int(opts.keys)}`, `${client.process}:${seq}`, { w: 'quorum' });
+        const key = `l${random.int(opts.keys)}.${Math.floor((performance.now() - startedMs) / LWW_KEY_EPOCH_MS)}`;
+        const read = await client.get(BUCKET, key, { r: 'quorum' });
+        if (read === undefined) return;
+        const current = read.found ? (JSON.parse(read.value.value.toString('utf8')) as string[]) : [];
+        const element = `${client.process}:${seq}`;
+        await client.put(BUCKET, key, element, { w: 'quorum' }, undefined, JSON.stringify([...current, element]));
       }, [20, 80]),
     finalRead: (env) => readAllFinal(env, workload, BUCKET),
     check: (ops) => checkLastWriteWins(ops, workload.name),
@@ -259,15 +270,15 @@ export function handoffKeys(opts: { clients: number }): Workload {
   return workload;
 }
 
-export const WORKLOAD_NAMES = ['register-mult', 'register-lww', 'session', 'session-sloppy', 'handoff'] as const;
+export const WORKLOAD_NAMES = ['register-mult', 'set-lww', 'session', 'session-sloppy', 'handoff'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 export function makeWorkload(name: WorkloadName): Workload {
   switch (name) {
     case 'register-mult':
       return siblingRegister({ clients: 4, keys: 5 });
-    case 'register-lww':
-      return lwwRegister({ clients: 4, keys: 3 });
+    case 'set-lww':
+      return lwwSet({ clients: 4, keys: 3 });
     case 'session':
       return sessionGuarantees({ name, clients: 1, primary: true });
     case 'session-sloppy':
