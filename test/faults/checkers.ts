@@ -29,12 +29,12 @@ export function passes(r: CheckResult): boolean {
   return r.violations === 0 && r.duplicated === 0 && (!r.lossFails || r.lost === 0);
 }
 
-function clientPairs(ops: readonly Op[], workload: string): OpPair[] {
+export function clientPairs(ops: readonly Op[], workload: string): OpPair[] {
   return pairs(ops, (op) => op.process.startsWith(`${workload}/`));
 }
 
 /** The last successful final read of each key: its values. */
-function finalReads(ops: readonly Op[], workload: string): Map<string, string[]> {
+export function finalReads(ops: readonly Op[], workload: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const pair of pairs(ops, (op) => isFinal(op, workload) && op.f === 'read')) {
     if (outcome(pair) !== 'ok' || pair.invoke.key === undefined) continue;
@@ -264,8 +264,9 @@ export function checkSession(ops: readonly Op[], workload: string): CheckResult 
   for (const p of all) byProcess.set(p.invoke.process, [...(byProcess.get(p.invoke.process) ?? []), p]);
   for (const [process, history] of byProcess) {
     const acked = history.filter((p) => p.invoke.f === 'write' && outcome(p) === 'ok');
+    // Values a read may return: those of writes that may have taken effect (a refused one must not).
     const writtenByKey = new Map<string, Set<number>>();
-    for (const w of history.filter((p) => p.invoke.f === 'write')) writtenByKey.set(w.invoke.key as string, (writtenByKey.get(w.invoke.key as string) ?? new Set()).add(Number(w.invoke.value)));
+    for (const w of history.filter((p) => p.invoke.f === 'write' && outcome(p) !== 'fail')) writtenByKey.set(w.invoke.key as string, (writtenByKey.get(w.invoke.key as string) ?? new Set()).add(Number(w.invoke.value)));
     // The highest sequence number acknowledged for `key` at or below `seq`.
     const ackedFloor = (key: string, seq: number): number => Math.max(0, ...acked.filter((p) => p.invoke.key === key && Number(p.invoke.value) <= seq).map((p) => Number(p.invoke.value)));
     const lastAcked = new Map<string, number>();
@@ -286,7 +287,7 @@ export function checkSession(ops: readonly Op[], workload: string): CheckResult 
       for (const s of seqs) {
         if (!(writtenByKey.get(key)?.has(s) ?? false)) {
           violations++;
-          problems.add(`${process} ${key}: read ${s}, which it never wrote`);
+          problems.add(`${process} ${key}: read ${s}, which it never wrote or whose write was refused`);
         }
       }
       const seen = Math.max(0, ...seqs);
