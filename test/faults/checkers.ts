@@ -66,6 +66,12 @@ function counts(all: OpPair[]): Pick<CheckResult, 'ok' | 'failed' | 'unknown'> {
   return c;
 }
 
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
 class Problems {
   readonly list: string[] = [];
   add(text: string): void {
@@ -92,7 +98,7 @@ export function checkSiblingRegister(ops: readonly Op[], workload: string): Chec
   const supersededBy = new Map<string, OpPair[]>();
   for (const w of writes) {
     if (outcome(w) === 'fail') continue;
-    for (const v of w.invoke.observed ?? []) supersededBy.set(v, [...(supersededBy.get(v) ?? []), w]);
+    for (const v of w.invoke.observed ?? []) append(supersededBy, v, w);
   }
   const presentIn = (w: OpPair): boolean => final.get(w.invoke.key as string)?.includes(String(w.invoke.value)) ?? false;
   // An unknown-outcome write explains a value's absence only if it did take
@@ -160,8 +166,11 @@ export function checkSiblingRegister(ops: readonly Op[], workload: string): Chec
  * new one and writes the list back (the read-modify-write a Riak user does).
  * LWW keeps one list per key, so an acknowledged element is lost when a write
  * that did not see it wins. Each loss is classified:
- * - concurrent: another write to the key overlapped its read-to-ack window
- *   (two read-modify-writes raced; LWW keeps one by design);
+ * - concurrent: another acknowledged write to the key overlapped its
+ *   read-to-ack window (two read-modify-writes raced; LWW keeps one by design);
+ * - to an unknown write: only a write with an unknown outcome, invoked before
+ *   this one was acknowledged, could have replaced it (it may have been
+ *   applied, and stamped, long after its client gave up);
  * - sequential: no write overlapped, so a later write that read after this
  *   one was acknowledged still did not include it: the write was stamped
  *   older than what it replaced (clock skew) and silently dropped, or the
@@ -171,7 +180,7 @@ export function checkLastWriteWins(ops: readonly Op[], workload: string): CheckR
   const all = clientPairs(ops, workload);
   const final = finalReads(ops, workload);
   const problems = new Problems();
-  const figures = { acked: 0, lostConcurrent: 0, lostSequential: 0, lostPermille: 0, unknownPresent: 0 };
+  const figures = { acked: 0, lostConcurrent: 0, lostToUnknown: 0, lostSequential: 0, lostPermille: 0, unknownPresent: 0 };
   let violations = 0;
   let duplicated = 0;
   // Each write with the start of the read before it (its read-modify-write window).
@@ -197,6 +206,8 @@ export function checkLastWriteWins(ops: readonly Op[], workload: string): CheckR
     finalSets.set(key, new Set(elements));
   }
   const written = new Set(writes.map((w) => String(w.pair.invoke.value)));
+  const writesByKey = new Map<string, typeof writes>();
+  for (const w of writes) append(writesByKey, w.pair.invoke.key as string, w);
   for (const [key, set] of finalSets) {
     for (const e of set) {
       if (written.has(e)) continue;
@@ -227,8 +238,11 @@ export function checkLastWriteWins(ops: readonly Op[], workload: string): CheckR
     if (set.has(element)) continue;
     lost++;
     const doneMs = (w.pair.complete as Op).timeMs;
-    const raced = writes.some((x) => x !== w && x.pair.invoke.key === key && outcome(x.pair) !== 'fail' && x.fromMs < doneMs && (x.pair.complete?.timeMs ?? Infinity) > w.fromMs);
-    if (raced) figures.lostConcurrent++;
+    const others = (writesByKey.get(key) ?? []).filter((x) => x !== w && x.fromMs < doneMs);
+    if (others.some((x) => outcome(x.pair) === 'ok' && (x.pair.complete as Op).timeMs > w.fromMs)) figures.lostConcurrent++;
+    // An unknown-outcome write may take effect long after its client gave up (a paused
+    // coordinator resumes and stamps it then), carrying the list it read before.
+    else if (others.some((x) => outcome(x.pair) === 'info')) figures.lostToUnknown++;
     else {
       figures.lostSequential++;
       problems.add(`lost without a concurrent write: ${key} element ${element} acknowledged at ${doneMs} ms`);
@@ -261,14 +275,26 @@ export function checkSession(ops: readonly Op[], workload: string): CheckResult 
   const figures = { reads: 0, writesAcked: 0, readYourWritesViolations: 0, monotonicViolations: 0, siblingReads: 0 };
   let violations = 0;
   const byProcess = new Map<string, OpPair[]>();
-  for (const p of all) byProcess.set(p.invoke.process, [...(byProcess.get(p.invoke.process) ?? []), p]);
+  for (const p of all) append(byProcess, p.invoke.process, p);
   for (const [process, history] of byProcess) {
-    const acked = history.filter((p) => p.invoke.f === 'write' && outcome(p) === 'ok');
+    // Acknowledged sequence numbers per key, ascending (one client writes them in order).
+    const ackedByKey = new Map<string, number[]>();
+    for (const p of history) if (p.invoke.f === 'write' && outcome(p) === 'ok') append(ackedByKey, p.invoke.key as string, Number(p.invoke.value));
+    for (const list of ackedByKey.values()) list.sort((a, b) => a - b);
     // Values a read may return: those of writes that may have taken effect (a refused one must not).
     const writtenByKey = new Map<string, Set<number>>();
     for (const w of history.filter((p) => p.invoke.f === 'write' && outcome(p) !== 'fail')) writtenByKey.set(w.invoke.key as string, (writtenByKey.get(w.invoke.key as string) ?? new Set()).add(Number(w.invoke.value)));
     // The highest sequence number acknowledged for `key` at or below `seq`.
-    const ackedFloor = (key: string, seq: number): number => Math.max(0, ...acked.filter((p) => p.invoke.key === key && Number(p.invoke.value) <= seq).map((p) => Number(p.invoke.value)));
+    const ackedFloor = (key: string, seq: number): number => {
+      const list = ackedByKey.get(key) ?? [];
+      let [lo, hi] = [0, list.length]; // first index whose value is > seq
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((list[mid] as number) <= seq) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo === 0 ? 0 : (list[lo - 1] as number);
+    };
     const lastAcked = new Map<string, number>();
     const readFloor = new Map<string, number>();
     for (const p of history) {

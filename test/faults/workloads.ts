@@ -158,7 +158,7 @@ async function readAllFinal(env: WorkloadEnv, workload: Workload, bucket: string
         while (next < keys.length) {
           const key = keys[next++] as string;
           for (let attempt = 1; attempt <= FINAL_READ_ATTEMPTS; attempt++) {
-            if ((await client.get(bucket, key, { r: 'all', notfoundOk: false, basicQuorum: false })) !== undefined) break;
+            if ((await client.get(bucket, key, { r: 'all', notfoundOk: true })) !== undefined) break;
             await sleep(500 * attempt, new AbortController().signal);
           }
         }
