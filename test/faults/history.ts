@@ -55,9 +55,8 @@ export class History {
     return (type, more = {}) => {
       if (done) throw new Error(`op ${invocation.index} completed twice`);
       done = true;
-      const { value: _ignored, ...rest } = invocation;
-      void _ignored;
-      return this.add({ ...rest, ...(invocation.value !== undefined && more.value === undefined ? { value: invocation.value } : {}), ...more, type });
+      // The completion repeats the invocation's fields; a read's result replaces its value.
+      return this.add({ process, f, ...fields, ...more, type });
     };
   }
 
@@ -97,5 +96,6 @@ export function pairs(ops: readonly Op[], filter: (op: Op) => boolean = () => tr
 
 /** ok, fail or info; an operation still open at the end counts as info. */
 export function outcome(pair: OpPair): CompletionType {
-  return pair.complete?.type === 'invoke' || pair.complete === undefined ? 'info' : pair.complete.type;
+  const type = pair.complete?.type;
+  return type === undefined || type === 'invoke' ? 'info' : type;
 }

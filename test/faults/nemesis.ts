@@ -10,6 +10,7 @@ import type { Prng } from '../../src/core/sim/prng.js';
 import type { FaultCluster, FaultNode } from './cluster.js';
 import type { History } from './history.js';
 import type { Lab, LabHost } from './lab.js';
+import { sleepUnlessAborted } from '../helpers/processes.js';
 
 export const NEMESIS_KINDS = ['partition', 'kill', 'pause', 'skew', 'slow', 'membership'] as const;
 export type NemesisKind = (typeof NEMESIS_KINDS)[number];
@@ -34,19 +35,6 @@ export interface NemesisOptions {
   steady: FaultNode;
   /** The node the membership nemesis joins and removes. */
   spare: FaultNode | undefined;
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 function errorText(err: unknown): string {
@@ -79,7 +67,7 @@ export class Nemesis {
   private async faultLoop(kinds: NemesisKind[], signal: AbortSignal): Promise<void> {
     const random = this.o.random.fork('faults');
     while (!signal.aborted) {
-      await abortableSleep(random.intBetween(REST_MS[0], REST_MS[1]), signal);
+      await sleepUnlessAborted(random.intBetween(REST_MS[0], REST_MS[1]), signal);
       if (signal.aborted) break;
       const kind = kinds[random.int(kinds.length)] as NemesisKind;
       const done = this.o.history.invoke('nemesis', kind);
@@ -90,7 +78,7 @@ export class Nemesis {
         done('fail', { error: errorText(err) });
         continue;
       }
-      await abortableSleep(random.intBetween(HOLD_MS[0], HOLD_MS[1]), signal);
+      await sleepUnlessAborted(random.intBetween(HOLD_MS[0], HOLD_MS[1]), signal);
       await this.healCurrent();
     }
   }
@@ -175,7 +163,7 @@ export class Nemesis {
     const random = this.o.random.fork('membership');
     const { steady, cluster, history } = this.o;
     while (!signal.aborted) {
-      await abortableSleep(random.intBetween(MEMBERSHIP_EVERY_MS[0], MEMBERSHIP_EVERY_MS[1]), signal);
+      await sleepUnlessAborted(random.intBetween(MEMBERSHIP_EVERY_MS[0], MEMBERSHIP_EVERY_MS[1]), signal);
       if (signal.aborted) break;
       let members: string[];
       try {

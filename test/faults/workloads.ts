@@ -6,6 +6,7 @@ import type { Prng } from '../../src/core/sim/prng.js';
 import { checkHandoff, checkLastWriteWins, checkSession, checkSiblingRegister, finalProcess, type CheckResult } from './checkers.js';
 import type { FaultNode } from './cluster.js';
 import type { CompletionType, History, Op } from './history.js';
+import { sleep, sleepUnlessAborted } from '../helpers/processes.js';
 
 /** A client operation that has not answered after this long is given up as unknown. */
 const OP_TIMEOUT_MS = 5_000;
@@ -52,19 +53,6 @@ function writeFailure(err: unknown): CompletionType {
 
 function describe(err: unknown): string {
   return err instanceof RondoClientError ? `${err.code}: ${err.message}` : String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** A client pinned to one node, recording every call in the history. */
@@ -138,7 +126,7 @@ async function runClients(env: WorkloadEnv, workload: Workload, count: number, p
       try {
         for (let seq = 1; !env.signal.aborted; seq++) {
           await step(client, seq, random);
-          await sleep(client.takeUnreachable() ? UNREACHABLE_PAUSE_MS : random.intBetween(pauseMs[0], pauseMs[1]), env.signal);
+          await sleepUnlessAborted(client.takeUnreachable() ? UNREACHABLE_PAUSE_MS : random.intBetween(pauseMs[0], pauseMs[1]), env.signal);
         }
       } finally {
         await client.close();
@@ -159,7 +147,7 @@ async function readAllFinal(env: WorkloadEnv, workload: Workload, bucket: string
           const key = keys[next++] as string;
           for (let attempt = 1; attempt <= FINAL_READ_ATTEMPTS; attempt++) {
             if ((await client.get(bucket, key, { r: 'all', notfoundOk: true })) !== undefined) break;
-            await sleep(500 * attempt, new AbortController().signal);
+            await sleep(500 * attempt);
           }
         }
       } finally {

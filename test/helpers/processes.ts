@@ -93,6 +93,20 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((r) => setTimeout(r, ms));
 }
 
+/** Resolves after `ms`, or at once when `signal` fires (never rejects). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Poll `check` every `intervalMs` until it returns true or `timeoutMs` pass (or it throws an error `stopOn` accepts); returns elapsed ms or -1. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 50, stopOn: (err: unknown) => boolean = () => false): Promise<number> {
   const start = performance.now();
