@@ -184,6 +184,11 @@ export class FaultNode {
     return ((await this.admin({ type: 'admin.member-status' })).data as { members: MemberStatusRow[] }).members;
   }
 
+  /** The node's /stats counters. */
+  async stats(): Promise<Record<string, number>> {
+    return (await (await fetch(`http://${this.http}/stats`, { signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) })).json()) as Record<string, number>;
+  }
+
   async pendingTransfers(): Promise<number> {
     const data = (await this.admin({ type: 'admin.ring-status' })).data as { pending?: unknown[] } | undefined;
     if (!Array.isArray(data?.pending)) throw new Error(`ring-status from ${this.name} has no pending list`);
@@ -238,31 +243,21 @@ export class FaultCluster {
     await via.adminOnClaimant({ type: 'admin.commit' });
   }
 
-  /** Waits until every running node of `names` lists exactly `names` as valid members owning their final share, with no transfer pending. */
-  async settled(names: string[], timeoutMs: number): Promise<boolean> {
+  /** Whether every running node of `names` lists exactly `names` as valid members owning their final share, with no transfer pending (throws when a node does not answer). */
+  async ringSettled(names: string[]): Promise<boolean> {
     const expected = [...names].sort().join(',');
-    const ms = await waitFor(async () => {
-      for (const node of this.nodes.filter((n) => names.includes(n.name) && n.running)) {
-        const rows = await node.members();
-        if (rows.map((r) => r.name).sort().join(',') !== expected) return false;
-        if (rows.some((r) => r.status !== 'valid' || r.ringPct !== r.pendingPct)) return false;
-        if ((await node.pendingTransfers()) !== 0) return false;
-      }
-      return true;
-    }, timeoutMs, 500);
-    return ms >= 0;
+    for (const node of this.nodes.filter((n) => names.includes(n.name) && n.running)) {
+      const rows = await node.members();
+      if (rows.map((r) => r.name).sort().join(',') !== expected) return false;
+      if (rows.some((r) => r.status !== 'valid' || r.ringPct !== r.pendingPct)) return false;
+      if ((await node.pendingTransfers()) !== 0) return false;
+    }
+    return true;
   }
 
-  /** Members as the first running node among `names` sees them (undefined when none answers). */
-  async membersSeenBy(names: string[]): Promise<string[] | undefined> {
-    for (const node of this.nodes.filter((n) => names.includes(n.name) && n.running && !n.paused)) {
-      try {
-        return (await node.members()).map((r) => r.name);
-      } catch {
-        // try the next
-      }
-    }
-    return undefined;
+  /** Waits up to `timeoutMs` for ringSettled(names). */
+  async settled(names: string[], timeoutMs: number): Promise<boolean> {
+    return (await waitFor(() => this.ringSettled(names), timeoutMs, 500)) >= 0;
   }
 
   /** SIGTERM every node (resuming paused ones), then SIGKILL what is left. */

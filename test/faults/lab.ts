@@ -12,8 +12,9 @@
 // each node's INPUT chain (packets from peers on the other side vanish, as on a
 // cut cable, so TCP stalls instead of failing fast); slow links are `tc netem`
 // where the kernel has it, else a tbf rate limit plus random iptables drops.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { pidAlive } from '../helpers/dev-cluster.js';
 import { onCleanup } from './cleanup.js';
 
 const NS_PREFIX = 'rondo-fault-';
@@ -47,15 +48,6 @@ function run(cmd: string, args: string[], opts: { ns?: string; allowFail?: boole
   const ok = result.status === 0;
   if (!ok && !opts.allowFail) throw new Error(`lab: ${full.join(' ')} failed (${result.status ?? result.signal}): ${(result.stderr || result.stdout || String(result.error ?? '')).trim()}`);
   return { ok, out: `${result.stdout ?? ''}${result.stderr ?? ''}` };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Why the lab cannot run here, or undefined when it can (root, iproute2, iptables, a throwaway namespace). */
@@ -214,9 +206,4 @@ export class Lab {
     }
     run('ip', ['link', 'del', this.bridge], { allowFail: true });
   }
-}
-
-/** Runs a command inside a host's namespace and returns its output (for tests of the lab itself). */
-export function inHost(host: LabHost, cmd: string, args: string[]): string {
-  return execFileSync('ip', ['netns', 'exec', host.ns, cmd, ...args], { encoding: 'utf8', timeout: COMMAND_TIMEOUT_MS });
 }

@@ -24,7 +24,7 @@ import { makeWorkload, WORKLOAD_NAMES, type Workload, type WorkloadName } from '
 const FORM_TIMEOUT_MS = 120_000;
 /** After healing: the ring must settle and handoffs go quiet within this long, or transfers count as stuck. */
 const SETTLE_TIMEOUT_MS = 240_000;
-/** Handoffs count as done once no node reports a transfer for this long. */
+/** Handoffs count as done once no node has a transfer running or waiting for this long. */
 const TRANSFERS_QUIET_MS = 5_000;
 const TYPE_READY_TIMEOUT_MS = 30_000;
 
@@ -90,12 +90,16 @@ async function settle(cluster: FaultCluster, steady: FaultNode, spare: FaultNode
       const members = (await steady.members()).map((m) => m.name);
       const leftButRunning = spare !== undefined && !members.includes(spare.name) && spare.running;
       if (leftButRunning) why = `${spare.name} left but is still running (handing off)`;
-      else if (!(await cluster.settled(members, 1))) why = `ring not settled on ${members.join(', ')}`;
+      else if (!(await cluster.ringSettled(members))) why = `ring not settled on ${members.join(', ')}`;
       else {
         const report = (await steady.admin({ type: 'handoff.transfers' })).data as { nodes?: { node: string; rows: unknown[]; error?: string }[] } | undefined;
         const busy = (report?.nodes ?? []).filter((n) => n.rows.length > 0 || n.error !== undefined);
+        // Transfers waiting for a slot or a retry show in no report row, only in handoff_pending.
+        const waiting = [];
+        for (const node of cluster.nodes.filter((n) => n.running)) if (((await node.stats()).handoff_pending ?? 1) > 0) waiting.push(node.name);
         if (report?.nodes === undefined) why = 'no transfers report';
         else if (busy.length > 0) why = `transfers running on ${busy.map((n) => `${n.node}${n.error ? ` (${n.error})` : ` (${n.rows.length})`}`).join(', ')}`;
+        else if (waiting.length > 0) why = `transfers waiting on ${waiting.join(', ')}`;
         else {
           quietSince ??= performance.now();
           if (performance.now() - quietSince >= TRANSFERS_QUIET_MS) return { ok: true, why: 'settled' };

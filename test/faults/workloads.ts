@@ -1,6 +1,7 @@
 // Workloads: what the clients do during a fault run, how the state is read
 // back after healing, and which checker judges the history. Adding one is a
-// new entry in WORKLOADS (see README.md in this folder).
+// factory here plus its name in WORKLOAD_NAMES and makeWorkload (see README.md
+// in this folder).
 import { RondoClient, RondoClientError, type CausalContext, type GetOptions, type GetResult, type PutOptions } from '../../src/client/index.js';
 import type { Prng } from '../../src/core/sim/prng.js';
 import { checkHandoff, checkLastWriteWins, checkSession, checkSiblingRegister, finalProcess, type CheckResult } from './checkers.js';
@@ -71,7 +72,7 @@ export class RecordingClient {
   }
 
   /** A read; the history gets the sibling values. Undefined when it failed. */
-  async get(bucket: string, key: string, opts: GetOptions): Promise<Extract<GetResult, { found: true }> | { found: false } | undefined> {
+  async get(bucket: string, key: string, opts: GetOptions): Promise<GetResult | undefined> {
     const done = this.history.invoke(this.process, 'read', { key, node: this.node.name });
     try {
       const result = await this.client.get({ type: this.type, bucket, key }, opts);

@@ -92,6 +92,10 @@ describe('the KV store on 3 real processes', { timeout: 180_000 }, () => {
 
   it('after a restart, hinted handoff gives the node back what it missed', async () => {
     const n3 = nodes[2]!;
+    const stats = async (http: string): Promise<Record<string, number>> => (await (await fetch(`http://${http}/stats`)).json()) as Record<string, number>;
+    // While n3 is down, the fallbacks holding its writes report them as pending handoffs.
+    const pendingWhileDown = await waitFor(async () => (await Promise.all(nodes.slice(0, 2).map(async (n) => (await stats(n.http)).handoff_pending ?? 0))).some((p) => p > 0), 5_000, 100);
+    assert.ok(pendingWhileDown >= 0, 'no handoff_pending on n1 or n2 while n3 is down');
     n3.proc = start(2, n3.address, n3.http);
     await waitForPing(n3.proc, n3.http);
     // Wait until n1 sees n3 up again, so reads ask n3 (its primary) rather than a fallback.
@@ -99,12 +103,12 @@ describe('the KV store on 3 real processes', { timeout: 180_000 }, () => {
       const rows = ((await adminCall({ address: nodes[0]!.address, clusterSecret: SECRET }, { type: 'admin.member-status' })).data as { members: MemberStatusRow[] }).members;
       return rows.find((r) => r.name === 'n3')?.up === true;
     }, 10_000)) >= 0);
-    // The fallbacks hand n3 back the writes it missed: wait until n3 has received items and nobody is handing off any more.
-    const stats = async (http: string): Promise<Record<string, number>> => (await (await fetch(`http://${http}/stats`)).json()) as Record<string, number>;
+    // The fallbacks hand n3 back the writes it missed: wait until n3 has received items and no node has
+    // a transfer running or waiting (a transfer n3 refused while busy waits for a retry).
     let last = -1;
     const handedBack = await waitFor(async () => {
       const received = (await stats(n3.http)).handoff_items_received ?? 0;
-      const busy = (await Promise.all(nodes.map(async (n) => (await stats(n.http)).handoff_outbound_active ?? 0))).some((a) => a > 0);
+      const busy = (await Promise.all(nodes.map(async (n) => stats(n.http)))).some((s) => (s.handoff_outbound_active ?? 0) > 0 || (s.handoff_pending ?? 1) > 0);
       const stable = received > 0 && received === last && !busy;
       last = received;
       return stable;

@@ -83,6 +83,9 @@ export class HandoffManager<Command, Reply> {
   itemsSent = 0;
   bytesSent = 0;
 
+  /** Transfers this node still had to make (running, waiting for a slot or for a retry) at its last check. */
+  private pendingAtLastCheck = 0;
+
   /** Counters in Riak's /stats style (flat names). */
   stats(): Record<string, number> {
     let itemsSent = this.itemsSent;
@@ -92,7 +95,7 @@ export class HandoffManager<Command, Reply> {
       bytesSent += t.bytes;
     }
     return {
-      handoff_outbound_active: this.moving(), handoff_inbound_active: this.inbound.active(),
+      handoff_outbound_active: this.moving(), handoff_inbound_active: this.inbound.active(), handoff_pending: this.pendingAtLastCheck + this.repairQueue.length,
       handoff_completed: this.completed, handoff_failed: this.failed,
       handoff_items_sent: itemsSent, handoff_bytes_sent: bytesSent, handoff_items_received: this.inbound.itemsReceived, handoff_bytes_received: this.inbound.bytesReceived,
     };
@@ -274,6 +277,7 @@ export class HandoffManager<Command, Reply> {
       const ring = this.cluster.ring();
       const wanted = wantedTransfers(ring, this.self, await this.o.partitionsWithData());
       if (!this.running) return;
+      this.pendingAtLastCheck = wanted.length;
       const byPartition = new Map(wanted.map((w) => [w.partition, w]));
       for (const [partition, t] of this.outbound) {
         if (t.spec.kind === 'repair') continue;
