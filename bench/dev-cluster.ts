@@ -10,9 +10,9 @@ export interface BenchCluster {
   stop(): Promise<void>;
 }
 
-export async function startBenchCluster(opts: { basePort: number; httpBasePort: number; pbBasePort: number; keepData?: boolean }): Promise<BenchCluster> {
+export async function startBenchCluster(opts: { basePort: number; httpBasePort: number; pbBasePort: number; keepData?: boolean; nodeArgs?: string[] }): Promise<BenchCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'rondo-bench-'));
-  const dev = spawn(process.execPath, ['bin/rondo.mjs', 'dev', '--data', dir, '--base-port', String(opts.basePort), '--http-base-port', String(opts.httpBasePort), '--pb-base-port', String(opts.pbBasePort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const dev = spawn(process.execPath, ['bin/rondo.mjs', 'dev', '--data', dir, '--base-port', String(opts.basePort), '--http-base-port', String(opts.httpBasePort), '--pb-base-port', String(opts.pbBasePort), ...(opts.nodeArgs?.length ? ['--node-args', opts.nodeArgs.join(' ')] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = async (): Promise<void> => {
     if (dev.exitCode === null) {
       const exited = new Promise((r) => dev.once('exit', r));

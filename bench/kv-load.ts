@@ -75,7 +75,7 @@ async function workload(name: string, getShare: number, clients: Op[]): Promise<
   console.log(`${name}: ${(latencies.length / elapsed).toFixed(0)} ops/s, p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${percentile(latencies, 0.99).toFixed(2)} ms, errors ${errors}, load generator CPU ${(((cpu.user + cpu.system) / 1e6 / elapsed) * 100).toFixed(0)}% of one core`);
 }
 
-const cluster = await startBenchCluster({ basePort: 17101, httpBasePort: HTTP_PORTS[0] as number, pbBasePort: PB_PORTS[0] as number });
+const cluster = await startBenchCluster({ basePort: 17101, httpBasePort: HTTP_PORTS[0] as number, pbBasePort: PB_PORTS[0] as number, nodeArgs: process.env.RONDO_BENCH_NODE_ARGS?.split(' ').filter((a) => a.length > 0) });
 const connections: PbBenchConnection[] = [];
 try {
   const pb = await Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => pbClient(i, connections)));

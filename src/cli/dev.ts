@@ -15,6 +15,8 @@ export interface DevOptions {
   pbBasePort: number;
   dataRoot: string;
   ringSize: number;
+  /** Extra Node.js flags for every node process, e.g. ['--cpu-prof'] to profile them. */
+  nodeArgs?: string[];
 }
 
 const NODE_READY_TIMEOUT_MS = 30_000;
@@ -26,7 +28,7 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
   mkdirSync(root, { recursive: true });
   const secret = loadOrCreateSecret(join(root, 'cluster-secret'));
   const configs = Array.from({ length: opts.nodes }, (_, i) => writeNodeConfig(root, i + 1, opts, secret));
-  const children = configs.map((c) => spawnNode(c.path, c.logPath));
+  const children = configs.map((c) => spawnNode(c.path, c.logPath, opts.nodeArgs ?? []));
   let stopping = false;
   const stopAll = (code: number): void => {
     if (stopping) return;
@@ -124,7 +126,7 @@ function writeNodeConfig(root: string, index: number, opts: DevOptions, secret: 
   return { path, logPath: join(dir, 'node.log'), listen, httpListen, pbListen };
 }
 
-function spawnNode(configPath: string, logPath: string): ChildProcess {
+function spawnNode(configPath: string, logPath: string, nodeArgs: string[]): ChildProcess {
   const log = openSync(logPath, 'a');
-  return spawn(process.execPath, [BIN, 'start', '--config', configPath], { stdio: ['ignore', log, log] });
+  return spawn(process.execPath, [...nodeArgs, BIN, 'start', '--config', configPath], { stdio: ['ignore', log, log] });
 }

@@ -68,8 +68,10 @@ program
   .option('--pb-base-port <port>', "first node's Protocol Buffers API port, the next on +1, ...", '8087')
   .option('--data <dir>', 'data root; node i keeps its data in <dir>/n<i>', './data')
   .option('--ring-size <n>', 'partitions in the ring', '64')
-  .action(async (opts: { nodes: string; basePort: string; httpBasePort: string; pbBasePort: string; data: string; ringSize: string }) => {
-    await runDevCluster({ nodes: Number(opts.nodes), basePort: Number(opts.basePort), httpBasePort: Number(opts.httpBasePort), pbBasePort: Number(opts.pbBasePort), dataRoot: opts.data, ringSize: Number(opts.ringSize) });
+  .option('--node-args <flags>', "extra Node.js flags for each node process, space-separated (e.g. '--cpu-prof --cpu-prof-dir=prof')")
+  .action(async (opts: { nodes: string; basePort: string; httpBasePort: string; pbBasePort: string; data: string; ringSize: string; nodeArgs?: string }) => {
+    const nodeArgs = opts.nodeArgs?.split(' ').filter((a) => a.length > 0) ?? [];
+    await runDevCluster({ nodes: Number(opts.nodes), basePort: Number(opts.basePort), httpBasePort: Number(opts.httpBasePort), pbBasePort: Number(opts.pbBasePort), dataRoot: opts.data, ringSize: Number(opts.ringSize), nodeArgs });
   });
 
 const admin = program

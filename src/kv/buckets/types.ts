@@ -191,9 +191,40 @@ export function resetBucketProps(state: MetadataState, type: string, bucket: str
   return remove(state, BUCKETS_PREFIX, key, writer);
 }
 
-/** What a request on type/bucket runs with: defaults ← type ← the bucket's own properties. */
-export function effectiveProps(state: MetadataState, type: string, bucket: string): Props {
+/** Buckets whose effective props are remembered per metadata state (a bound on the cache below). */
+export const EFFECTIVE_PROPS_CACHED_MAX = 1_024;
+
+/**
+ * Effective props per metadata state. States are immutable, so an entry is
+ * right for as long as its state is current; a new state starts empty and the
+ * old one's cache goes with it. Every request resolves its bucket's props, and
+ * building them (a deep copy of the type's) was a visible share of a get.
+ */
+const effectivePropsCache = new WeakMap<MetadataState, Map<string, Readonly<Props>>>();
+
+/**
+ * What a request on type/bucket runs with: defaults ← type ← the bucket's own
+ * properties. The result is shared and frozen: copy it (cloneProps) to change it.
+ */
+export function effectiveProps(state: MetadataState, type: string, bucket: string): Readonly<Props> {
   const key = bucketKey(type, bucket);
+  let cached = effectivePropsCache.get(state);
+  const hit = cached?.get(key);
+  if (hit !== undefined) return hit;
   const overrides = get(state, BUCKETS_PREFIX, key) as Record<string, unknown> | undefined;
-  return overlayProps(activeTypeProps(state, type), overrides ?? {});
+  const props = deepFreeze(overlayProps(activeTypeProps(state, type), overrides ?? {}));
+  if (cached === undefined) {
+    cached = new Map();
+    effectivePropsCache.set(state, cached);
+  }
+  if (cached.size < EFFECTIVE_PROPS_CACHED_MAX) cached.set(key, props);
+  return props;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
