@@ -6,6 +6,7 @@ import type { AdminReply } from '../core/node/admin-messages.js';
 import type { HandoffAdminRequest } from '../core/handoff/admin.js';
 import { startNode } from '../node.js';
 import { adminCall, adminCallOnClaimant, type AdminTarget, type AnyAdminRequest } from './admin.js';
+import { benchCommand } from './bench.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ConfigSource } from './config.js';
 import { runDevCluster } from './dev.js';
 
@@ -168,6 +169,8 @@ admin
   .command('repair <partition>')
   .description('rebuild one partition on its owner from the neighbouring replicas (like riak-admin repair)')
   .action((p: string) => runAdmin({ type: 'handoff.repair', partition: partitionArg(p) }));
+
+program.addCommand(benchCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof RondoError) {
