@@ -87,7 +87,7 @@ export function benchCommand(): Command {
   bench
     .command('run')
     .description('run a workload against servers and print the latency and throughput table')
-    .option('--driver <name>', 'protocol: http or pb', 'http')
+    .option('--driver <name>', "protocol: http or pb (Rondo's Riak APIs), etcd (v3 JSON gateway) or redis (RESP); etcd and redis need --targets", 'http')
     .option('--targets <list>', 'host:port,host:port,... (default: the ports of `rondo dev` for the driver)')
     .option('--workload <name|file>', 'a standard workload (w50, w95, w50-1m, w95-1m, quick-w50, quick-w95) or a JSON file; flags below override its fields')
     .option('--keys <n>', 'size of the key space (keys k0..k<n-1>)')
