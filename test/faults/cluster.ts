@@ -4,7 +4,7 @@
 // (libfaketime, realtime clock only: timers and timeouts run on the monotonic
 // clock and stay true, as on a machine whose NTP is off).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminCall, adminCallOnClaimant, type AnyAdminRequest } from '../../src/cli/admin.js';
 import type { MemberStatusRow } from '../../src/core/membership/index.js';
@@ -34,10 +34,16 @@ export function skewedClockEnv(libfaketime: string, clockFile: string): NodeJS.P
   return { LD_PRELOAD: libfaketime, FAKETIME_TIMESTAMP_FILE: clockFile, FAKETIME_CACHE_DURATION: '1', FAKETIME_DONT_FAKE_MONOTONIC: '1' };
 }
 
-/** Writes a wall-clock offset in libfaketime's format ("+1.500", "-0.250": seconds). */
+/**
+ * Writes a wall-clock offset in libfaketime's format ("+1.500", "-0.250": seconds).
+ * Written aside and renamed into place, so a process re-reading the file never
+ * sees it truncated (an empty file would mean no offset for a second).
+ */
 export function writeClockOffset(clockFile: string, offsetMs: number): void {
   const seconds = offsetMs / 1000;
-  writeFileSync(clockFile, `${seconds >= 0 ? '+' : ''}${seconds.toFixed(3)}\n`);
+  const aside = `${clockFile}.next`;
+  writeFileSync(aside, `${seconds >= 0 ? '+' : ''}${seconds.toFixed(3)}\n`);
+  renameSync(aside, clockFile);
 }
 
 export class FaultNode {

@@ -98,22 +98,47 @@ describe('fault lab', { skip: unavailable }, () => {
 describe('skewed clocks', { skip: findLibfaketime() === undefined ? 'libfaketime is not installed (apt-get install faketime)' : false }, () => {
   it('a process under skewedClockEnv sees Date.now() moved by the offset, and follows a change of it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rondo-clock-'));
+    const clockFile = join(dir, 'clock');
+    const env = { ...process.env, ...skewedClockEnv(findLibfaketime() as string, clockFile) };
+    // The child prints its wall clock every 100 ms; this process (not under
+    // libfaketime) compares each reading with its own clock. libfaketime
+    // re-reads the file at most once a second, on whole-second boundaries, so
+    // a change may take up to about 2 s to show, more on a loaded machine:
+    // wait for it with a deadline instead of sampling once at a fixed time.
+    writeClockOffset(clockFile, -5_000);
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => console.log(Date.now()), 100)'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const offsets: number[] = [];
+    let waiter: (() => void) | undefined;
+    let partial = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim() !== '') offsets.push(Number(line) - Date.now());
+      waiter?.();
+    });
+    const waitForOffset = async (expectedMs: number, deadlineMs: number): Promise<number[]> => {
+      const from = offsets.length;
+      const until = Date.now() + deadlineMs;
+      while (Date.now() < until) {
+        if (offsets.slice(from).some((o) => Math.abs(o - expectedMs) < 1_000)) return offsets.slice(from);
+        await new Promise<void>((r) => {
+          waiter = r;
+          setTimeout(r, 200);
+        });
+      }
+      return offsets.slice(from);
+    };
     try {
-      const clockFile = join(dir, 'clock');
-      const env = { ...process.env, ...skewedClockEnv(findLibfaketime() as string, clockFile) };
-      // Prints its wall clock minus the real one twice, 1.5 s apart (libfaketime re-reads the file each second).
-      const script = `const a=Date.now();setTimeout(()=>{console.log(a);console.log(Date.now())},1500)`;
-      writeClockOffset(clockFile, -5_000);
-      const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-      const startedMs = Date.now();
-      setTimeout(() => writeClockOffset(clockFile, 7_000), 300);
-      let out = '';
-      child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-      await new Promise((r) => child.once('exit', r));
-      const [first, second] = out.trim().split('\n').map(Number) as [number, number];
-      assert.ok(Math.abs(first - startedMs + 5_000) < 1_000, `first reading off by ${first - startedMs} ms, expected about -5000`);
-      assert.ok(Math.abs(second - (startedMs + 1_500) - 7_000) < 1_200, `second reading off by ${second - startedMs - 1_500} ms, expected about +7000`);
+      const before = await waitForOffset(-5_000, 15_000);
+      assert.ok(before.some((o) => Math.abs(o + 5_000) < 1_000), `readings ${before.slice(0, 5).join(', ')} ms off, expected about -5000`);
+      writeClockOffset(clockFile, 7_000);
+      const after = await waitForOffset(7_000, 6_000);
+      assert.ok(after.some((o) => Math.abs(o - 7_000) < 1_000), `within 6 s of the change, readings were ${after.slice(-5).join(', ')} ms off, expected about +7000`);
+      // Once followed, the new offset holds: no reading goes back to the old one.
+      const settled = await waitForOffset(Number.NaN, 500);
+      assert.ok(settled.every((o) => Math.abs(o - 7_000) < 1_000), `after the change, readings ${settled.join(', ')} ms off`);
     } finally {
+      child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });
