@@ -19,5 +19,19 @@ if (files.length === 0) {
   console.error('run-tests: no test files found under', roots.join(', '));
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+// Simulation tests (test/sim) run on simulated time only: sharing the cores
+// changes how long they take, never what they check. They are CPU-bound and
+// the longest files, so they run two at a time, after the other tests, which
+// run one at a time (timing-sensitive multi-process tests stay alone).
+const isSimulation = (path) => path.split(/[\\/]/).slice(0, 2).join('/') === 'test/sim';
+const phases = [
+  { files: files.filter((f) => !isSimulation(f)), concurrency: 1 },
+  { files: files.filter(isSimulation), concurrency: 2 },
+].filter((phase) => phase.files.length > 0);
+let failed = false;
+for (const phase of phases) {
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${phase.concurrency}`, '--test-reporter=spec', ...phase.files];
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
