@@ -119,11 +119,8 @@ async function measure(m: Measurement, spec: WorkloadSpec, running: RunningSyste
   const label = `${m.label} ${spec.name}`;
   const measured = { ...spec, preload: false };
   process.stderr.write(`\n== ${label}\n`);
-  if (m.generator === 'wrk') {
-    const targets = running.targets[m.via] as string[];
-    return runWrk(measured, { label, targets, kind: m.via as WrkKind, bucket: BUCKET, params: m.params });
-  }
   const targets = running.targets[m.via] as string[];
+  if (m.generator === 'wrk') return runWrk(measured, { label, targets, kind: m.via as WrkKind, bucket: BUCKET, params: m.params });
   const driver = driverFactory(m.via)({ targets, bucket: BUCKET, timeoutMs: 5_000, params: m.params });
   return runBench(measured, driver, { label, seed, targets, onProgress: progressLine });
 }

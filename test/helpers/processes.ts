@@ -26,7 +26,8 @@ const TEST_PORT_LOW = 20_000;
 const TEST_PORT_HIGH = 32_000;
 const handedOut = new Set<number>();
 
-async function canListen(port: number): Promise<boolean> {
+/** True when a server can listen on `port` on loopback right now. */
+export async function canListen(port: number): Promise<boolean> {
   return new Promise((resolveFree) => {
     const server = createServer();
     server.once('error', () => resolveFree(false));

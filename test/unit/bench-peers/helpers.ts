@@ -1,19 +1,11 @@
 // Shared by the real-process tests of the benchmark peers.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canListen } from '../../helpers/processes.js';
 
 export { freePort } from '../../helpers/processes.js';
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /** A base port with base+0..2 (etcd clients) and base+10..12 (Raft) free, below the ephemeral range. */
 export async function freeEtcdBasePort(): Promise<number> {
