@@ -5,9 +5,14 @@
 //   command (kv.vnode-request) and we answer (kv.vnode-reply). Malformed ones
 //   are logged and dropped. A command for one of our own vnodes never touches
 //   the network.
-// - Requests we sent wait in a bounded table (PendingRequests) with their own
-//   Env timers. Coordinators (coord/*-fsm.ts) are pure state machines; runFsm
-//   drives them.
+// - Requests we sent wait in a bounded table (RequestTable); coordinators
+//   (coord/*-fsm.ts) are pure state machines that runFsm drives. Their
+//   deadlines, and those of the vnode host, live in DeadlineTables: one Env
+//   timer each, not one per request.
+// - The hot path is callbacks end to end (dispatch, request table, vnode
+//   host); the only promise of a get or put is the one its caller awaits.
+// - Preference lists are cached per (first partition, n_val) until the ring
+//   or the set of up nodes changes.
 // - Vnode epoch: a counter in env.meta, incremented every time a service
 //   starts on this node, is part of every vnode's actor id. Simple and always
 //   safe: a node whose store was wiped can never reissue a dot another replica
@@ -18,24 +23,27 @@ import { pack, unpack } from 'msgpackr';
 import type { ClusterNode } from '../core/node/cluster-node.js';
 import type { Env, NodeName, WireMessage } from '../core/env.js';
 import { AbortedError, PeerUnreachableError, RondoError, assert } from '../core/errors.js';
-import { chashKey } from '../core/ring/hash.js';
-import { preflist, primaryPartitions } from '../core/ring/preflist.js';
+import { DeadlineTable } from '../core/deadline/index.js';
+import { chashKey, keyPartition } from '../core/ring/hash.js';
+import { firstPreference, preflistFrom, primaryPartitions } from '../core/ring/preflist.js';
+import type { RingState } from '../core/membership/index.js';
 import { HandoffManager, type HandoffOptions } from '../core/handoff/index.js';
 import type { HandoffItem } from '../core/vnode/types.js';
-import { VnodeHost } from '../core/vnode/index.js';
+import { VnodeHost, type VnodeOutcome as HostOutcome } from '../core/vnode/index.js';
 import type { StorageEngine } from './backend/index.js';
 import type { Props } from './buckets/index.js';
 import { DeleteFsm } from './coord/delete-fsm.js';
-import { runFsm, type Dispatch, type Fsm, type VnodeTarget } from './coord/fsm.js';
+import { reasonOf, runFsm, type Dispatch, type Fsm, type VnodeTarget } from './coord/fsm.js';
 import { GetFsm, type GetAnswer } from './coord/get-fsm.js';
 import {
   BACKGROUND_REQUEST_TIMEOUT_MS, COORD_TIMEOUT_MS_DEFAULT, DELETE_REAP_DELAY_MS_DEFAULT, N_VAL_DEFAULT, PENDING_VNODE_REQUESTS_MAX, SEEN_VNODE_REQUESTS_MAX,
 } from './coord/limits.js';
-import { parseKvMessage, type VnodeReplyMessage, type VnodeRequestMessage } from './coord/messages.js';
+import { parseKvMessage, replyMessage, requestMessage } from './coord/messages.js';
 import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
 import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type QuorumSpec } from './coord/quorum/index.js';
 import { indexQuery, listBuckets, listKeys, type CoverageDeps, type CoverageOptions, type IndexChunk, type IndexQuery } from './index/index.js';
 import { RequestTable } from './service/request-table.js';
+import { SeenRequests } from './service/seen-requests.js';
 import { describeKey, HybridClock } from './object/index.js';
 import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
 import { KvVnode, decodeHandoffKey, errorReply } from './vnode/index.js';
@@ -149,12 +157,19 @@ export class KvService {
   private readonly reapDelayMs: number | undefined; // undefined = keep tombstones
   private readonly reapTimers = new Set<number>();
   /**
-   * Recent (sender, reqId) of vnode requests we ran, oldest first. A network
-   * that duplicates a put-coordinate must not make the vnode issue a second
-   * dot for the same write (a false sibling of the value with itself); the
+   * Recent (sender, reqId) of coordinated writes we ran. A network that
+   * duplicates a put-coordinate must not make the vnode issue a second dot
+   * for the same write (a false sibling of the value with itself); the
    * requester settles each reqId once, so the duplicate is simply dropped.
+   * Every other command is idempotent, and a duplicate's reply is ignored.
    */
-  private readonly seenRequests = new Set<string>();
+  private readonly seenRequests = new SeenRequests(SEEN_VNODE_REQUESTS_MAX);
+  /** Coordinator deadlines (one Env timer for every request in flight). */
+  private readonly deadlines: DeadlineTable;
+  /** Preference lists by `firstPartition * (N_VAL_CACHE_MAX + 1) + nVal`, valid for `cacheRing` and `cacheUp`. */
+  private readonly preflists = new Map<number, VnodeTarget[]>();
+  private cacheRing: RingState | undefined;
+  private cacheUp: ReadonlySet<NodeName> | undefined;
   private stopped = false;
 
   constructor(opts: KvServiceOptions) {
@@ -180,7 +195,9 @@ export class KvService {
           ...(opts.objectLimits ? { limits: opts.objectLimits } : {}),
         }),
     });
-    this.requests = new RequestTable({ env: opts.env, max: opts.pendingRequestsMax ?? PENDING_VNODE_REQUESTS_MAX, idPrefix: `${this.name}:${this.vnodeEpoch}` });
+    this.requests = new RequestTable({ env: opts.env, max: opts.pendingRequestsMax ?? PENDING_VNODE_REQUESTS_MAX, epoch: this.vnodeEpoch });
+    this.deadlines = new DeadlineTable(opts.env);
+    opts.cluster.onChange(() => this.forgetPreflists());
     opts.cluster.registerService('kv', { receive: (from, msg) => this.receive(from, msg) });
     this.handoff = new HandoffManager({
       cluster: opts.cluster,
@@ -209,15 +226,34 @@ export class KvService {
     this.stopped = true;
     this.handoff.stop();
     this.requests.clear(new AbortedError('kv service stopping'));
+    this.deadlines.clear();
     for (const id of this.reapTimers) this.env.clearTimer(id);
     this.reapTimers.clear();
     await this.host.stopAll();
   }
 
-  /** The key's preference list as this node sees the ring and who is up. */
-  preflist(ref: KeyRef, nVal: number = this.nVal): VnodeTarget[] {
-    const owners = this.cluster.ring().ownership.owners;
-    return preflist(owners, chashKey(ref.bucketType, ref.bucket, ref.key), nVal, this.cluster.upNodes());
+  /** The key's preference list as this node sees the ring and who is up (shared: do not modify it). */
+  preflist(ref: KeyRef, nVal: number = this.nVal): readonly VnodeTarget[] {
+    const ring = this.cluster.ring();
+    if (ring !== this.cacheRing) this.forgetPreflists();
+    this.cacheRing = ring;
+    const owners = ring.ownership.owners;
+    const first = firstPreference(keyPartition(ref.bucketType, ref.bucket, ref.key, owners.length), owners.length);
+    const cacheable = Number.isSafeInteger(nVal) && nVal >= 1 && nVal <= N_VAL_CACHE_MAX;
+    const slot = first * (N_VAL_CACHE_MAX + 1) + nVal;
+    const cached = cacheable ? this.preflists.get(slot) : undefined;
+    if (cached !== undefined) return cached;
+    this.cacheUp ??= this.cluster.upNodes();
+    const targets = preflistFrom(owners, first, nVal, this.cacheUp);
+    if (cacheable) this.preflists.set(slot, targets);
+    return targets;
+  }
+
+  /** The ring or the nodes up changed: preference lists are computed anew. */
+  private forgetPreflists(): void {
+    this.preflists.clear();
+    this.cacheUp = undefined;
+    this.cacheRing = undefined;
   }
 
   async get(ref: KeyRef, opts: KvGetOptions = {}): Promise<GetAnswer> {
@@ -282,7 +318,7 @@ export class KvService {
     owners: () => this.cluster.ring().ownership.owners,
     upNodes: () => this.cluster.upNodes(),
     randomInt: (n) => this.env.random.int(n),
-    dispatch: (target, command, timeoutMs) => this.send(target, command, timeoutMs, false),
+    dispatch: (target, command, timeoutMs) => this.sendPromise(target, command, timeoutMs),
     setTimer: (ms, fn) => {
       const id = this.env.setTimer(ms, fn);
       return () => this.env.clearTimer(id);
@@ -302,11 +338,12 @@ export class KvService {
   }
 
   private run<A>(fsm: Fsm<A>, opts: KvRequestOptions, timeoutMs: number, what: string): Promise<A> {
-    return runFsm(fsm, { env: this.env, dispatch: this.dispatch, timeoutMs, what, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const env = this.env;
+    return runFsm(fsm, { deadlines: this.deadlines, nowMs: () => env.nowMs(), log: env.log, dispatch: this.dispatch, timeoutMs, what, ...(opts.signal ? { signal: opts.signal } : {}) });
   }
 
   /** The preference list, refusing quorums that more replicas than are reachable could never meet. */
-  private targetsFor(ref: KeyRef, nVal: number, quorums: { r?: number; w?: number; pw?: number; dw?: number }): VnodeTarget[] {
+  private targetsFor(ref: KeyRef, nVal: number, quorums: { r?: number; w?: number; pw?: number; dw?: number }): readonly VnodeTarget[] {
     const targets = this.preflist(ref, nVal);
     checkTargets(quorums, targets.length);
     return targets;
@@ -328,51 +365,48 @@ export class KvService {
     const id = this.env.setTimer(this.reapDelayMs, () => {
       this.reapTimers.delete(id);
       for (const target of targets) {
-        this.dispatch(target, { kind: 'reap', ...keyOf(ref), expectedContext }, BACKGROUND_REQUEST_TIMEOUT_MS).then(
-          (reply) => this.env.log.debug({ key: describeKey(ref), node: target.node, reply: reply.kind }, 'reap'),
-          (err: unknown) => this.env.log.debug({ key: describeKey(ref), node: target.node, err: String(err) }, 'reap failed'),
-        );
+        this.dispatch(target, { kind: 'reap', ...keyOf(ref), expectedContext }, BACKGROUND_REQUEST_TIMEOUT_MS, (outcome) => {
+          if (outcome.kind === 'reply') this.env.log.debug({ key: describeKey(ref), node: target.node, reply: outcome.reply.kind }, 'reap');
+          else this.env.log.debug({ key: describeKey(ref), node: target.node, err: outcome.reason }, 'reap failed');
+        });
       }
     });
     this.reapTimers.add(id);
   }
 
   /** Run a command on a vnode: our own directly, a peer's through a request. */
-  private readonly dispatch: Dispatch = (target, command, timeoutMs) => this.send(target, command, timeoutMs, false);
+  private readonly dispatch: Dispatch = (target, command, timeoutMs, done) =>
+    this.send(target, command, timeoutMs, false, (outcome) => done(outcome.ok ? { kind: 'reply', reply: outcome.reply } : { kind: 'failed', reason: reasonOf(outcome.error) }));
 
-  private send(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean): Promise<KvReply> {
-    if (target.node === this.name) return this.runLocal(target.partition, command, timeoutMs, forwarded);
-    let opened: { reqId: string; reply: Promise<KvReply> };
-    try {
-      opened = this.requests.open(target.node, timeoutMs ?? BACKGROUND_REQUEST_TIMEOUT_MS, `${command.kind} on vnode ${target.partition}`);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const msg: VnodeRequestMessage = { type: 'kv.vnode-request', reqId: opened.reqId, partition: target.partition, command, ...(forwarded ? { forwarded: true as const } : {}) };
-    if (!this.cluster.send(target.node, msg)) this.requests.fail(opened.reqId, new PeerUnreachableError(`could not send to ${target.node}`));
-    return opened.reply;
-  };
-
-  /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
-  private async runLocal(partition: number, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean): Promise<KvReply> {
-    const opts = timeoutMs === undefined ? {} : { timeoutMs };
-    const result = COVERAGE_COMMANDS.has(command.kind) ? await this.host.coverage(partition, command, opts) : await this.host.command(partition, command, opts);
-    if (result.kind === 'reply') return result.reply;
-    if (forwarded) throw new RondoError('kv_forwarded', `vnode ${partition} on ${this.name} forwarded a command that was already forwarded (to ${result.node})`);
-    return this.send({ node: result.node, partition: result.partition }, command, timeoutMs, true);
+  /** dispatch for the coverage queries (index/queries.ts), which await a promise per page. */
+  private sendPromise(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number): Promise<KvReply> {
+    return new Promise((resolve, reject) => this.send(target, command, timeoutMs, false, (outcome) => (outcome.ok ? resolve(outcome.reply) : reject(outcome.error))));
   }
 
-  /** False when this request was already delivered (a duplicate); remembers the last SEEN_VNODE_REQUESTS_MAX. */
-  private firstDelivery(from: NodeName, reqId: string): boolean {
-    const id = `${from}|${reqId}`;
-    if (this.seenRequests.has(id)) return false;
-    this.seenRequests.add(id);
-    if (this.seenRequests.size > SEEN_VNODE_REQUESTS_MAX) {
-      const oldest = this.seenRequests.values().next().value as string;
-      this.seenRequests.delete(oldest);
+  private send(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean, done: (outcome: SendOutcome) => void): void {
+    if (target.node === this.name) return this.runLocal(target.partition, command, timeoutMs, forwarded, done);
+    let reqId: number;
+    try {
+      reqId = this.requests.open(target.node, timeoutMs ?? BACKGROUND_REQUEST_TIMEOUT_MS, `${command.kind} on vnode ${target.partition}`, done);
+    } catch (err) {
+      return done({ ok: false, error: err instanceof RondoError ? err : new RondoError('internal', String(err)) });
     }
-    assert(this.seenRequests.size <= SEEN_VNODE_REQUESTS_MAX, 'seen-request window is bounded');
-    return true;
+    if (!this.cluster.send(target.node, requestMessage(reqId, target.partition, command, forwarded))) {
+      this.requests.fail(reqId, new PeerUnreachableError(`could not send to ${target.node}`));
+    }
+  }
+
+  /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
+  private runLocal(partition: number, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean, done: (outcome: SendOutcome) => void): void {
+    const opts = { coverage: COVERAGE_COMMANDS.has(command.kind), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
+    this.host.submit(partition, command, opts, (result: HostOutcome<KvReply>) => {
+      if (result instanceof RondoError) return done({ ok: false, error: result });
+      if (result.kind === 'reply') return done({ ok: true, reply: result.reply });
+      if (forwarded) {
+        return done({ ok: false, error: new RondoError('kv_forwarded', `vnode ${partition} on ${this.name} forwarded a command that was already forwarded (to ${result.node})`) });
+      }
+      this.send({ node: result.node, partition: result.partition }, command, timeoutMs, true, done);
+    });
   }
 
   private receive(from: NodeName, raw: WireMessage): void {
@@ -388,25 +422,31 @@ export class KvService {
     }
     const { reqId, partition, command } = msg;
     const forwarded = msg.forwarded === true;
-    if (!this.firstDelivery(from, reqId)) {
+    if (DEDUPLICATED_COMMANDS.has(command.kind) && !this.seenRequests.firstDelivery(from, reqId)) {
       this.env.log.debug({ from, reqId }, 'dropping duplicate kv request');
       return;
     }
     const reply = (r: KvReply): void => {
-      const out: VnodeReplyMessage = { type: 'kv.vnode-reply', reqId, reply: r };
-      this.cluster.send(from, out);
+      this.cluster.send(from, replyMessage(reqId, r));
     };
     if (partition >= this.cluster.ring().ringSize) {
       reply({ kind: 'error', code: 'invalid_argument', message: `no partition ${partition} in a ring of ${this.cluster.ring().ringSize}` });
       return;
     }
-    this.runLocal(partition, command, undefined, forwarded).then(reply, (err: unknown) =>
-      reply(err instanceof RondoError ? errorReply(err) : { kind: 'error', code: 'internal', message: String(err) }),
+    this.runLocal(partition, command, undefined, forwarded, (outcome) =>
+      reply(outcome.ok ? outcome.reply : errorReply(outcome.error)),
     );
   }
 }
 
-/** Commands that read a vnode's share of a coverage query: never forwarded (handoff moves ownership only once the new owner has the data). */
+type SendOutcome = { ok: true; reply: KvReply } | { ok: false; error: RondoError };
+
+/** The commands that are not idempotent: a duplicate delivery would issue a second dot. */
+const DEDUPLICATED_COMMANDS: ReadonlySet<KvCommand['kind']> = new Set(['put-coordinate', 'delete-coordinate']);
+
+/** n_vals up to this get cached preference lists (larger ones are computed per request). */
+const N_VAL_CACHE_MAX = 16;
+
 const COVERAGE_COMMANDS: ReadonlySet<KvCommand['kind']> = new Set(['fold-keys', 'fold-buckets', 'index-query']);
 
 const DEFAULT_BUCKET_QUORUMS: Readonly<Record<QuorumName, QuorumSpec>> = { r: 'quorum', pr: 0, w: 'quorum', pw: 0, dw: 'quorum', rw: 'quorum' };

@@ -10,7 +10,6 @@ export const RING_TOP: bigint = 2n ** 160n;
 
 const SHA1_BYTES = 20;
 const LENGTH_PREFIX_BYTES = 4;
-const encoder = new TextEncoder();
 
 /** Throws InvalidArgumentError unless `ringSize` is a power of two in [RING_SIZE_MIN, RING_SIZE_MAX]. */
 export function validateRingSize(ringSize: number): void {
@@ -33,19 +32,47 @@ export function validateRingSize(ringSize: number): void {
  * UTF-8 bytes hash alike on purpose: a key is its bytes.
  */
 export function chashKey(bucketType: string, bucket: string | Uint8Array, key: string | Uint8Array): bigint {
-  const sha1 = createHash('sha1');
-  for (const part of [bucketType, bucket, key]) {
-    const bytes = typeof part === 'string' ? encoder.encode(part) : part;
-    const prefix = new Uint8Array(LENGTH_PREFIX_BYTES);
-    new DataView(prefix.buffer).setUint32(0, bytes.length, false);
-    sha1.update(prefix);
-    sha1.update(bytes);
-  }
-  const digest = sha1.digest();
-  assert(digest.length === SHA1_BYTES, 'sha1 digest is 20 bytes');
+  const digest = keyDigest(bucketType, bucket, key);
   const hash = BigInt('0x' + digest.toString('hex'));
   assert(hash >= 0n && hash < RING_TOP, 'hash within the ring');
   return hash;
+}
+
+/**
+ * partitionOf(chashKey(...), ringSize) without BigInt: ring sizes are powers
+ * of two up to 2^10, so the partition is the digest's top log2(ringSize)
+ * bits, all within its first two bytes. The per-request path uses this.
+ */
+export function keyPartition(bucketType: string, bucket: string | Uint8Array, key: string | Uint8Array, ringSize: number): number {
+  validateRingSize(ringSize);
+  assert(RING_SIZE_MAX <= 1 << 16, 'a partition index fits the digest\'s first two bytes');
+  const digest = keyDigest(bucketType, bucket, key);
+  const bits = 31 - Math.clz32(ringSize);
+  return ((((digest[0] as number) << 8) | (digest[1] as number)) >>> (16 - bits)) & (ringSize - 1);
+}
+
+/** SHA-1 over the length-prefixed parts, hashed from one buffer. */
+function keyDigest(bucketType: string, bucket: string | Uint8Array, key: string | Uint8Array): Buffer {
+  const lengths = [byteLength(bucketType), byteLength(bucket), byteLength(key)] as const;
+  const input = Buffer.allocUnsafe(3 * LENGTH_PREFIX_BYTES + lengths[0] + lengths[1] + lengths[2]);
+  let at = 0;
+  for (const [i, part] of [bucketType, bucket, key].entries()) {
+    input.writeUInt32BE(lengths[i] as number, at);
+    at += LENGTH_PREFIX_BYTES;
+    if (typeof part === 'string') at += input.write(part, at, 'utf8');
+    else {
+      input.set(part, at);
+      at += part.byteLength;
+    }
+  }
+  assert(at === input.length, 'hash input filled exactly');
+  const digest = createHash('sha1').update(input).digest();
+  assert(digest.length === SHA1_BYTES, 'sha1 digest is 20 bytes');
+  return digest;
+}
+
+function byteLength(part: string | Uint8Array): number {
+  return typeof part === 'string' ? Buffer.byteLength(part, 'utf8') : part.byteLength;
 }
 
 function partitionWidth(ringSize: number): bigint {

@@ -21,9 +21,18 @@ function validateN(n: number, ringSize: number): void {
   }
 }
 
+/** The first preference partition of a key whose hash lies in partition `hashPartition`. */
+export function firstPreference(hashPartition: number, ringSize: number): number {
+  return (hashPartition + 1) % ringSize;
+}
+
 /** The n partitions that follow `hash`, in preference order. */
 export function primaryPartitions(hash: bigint, n: number, ringSize: number): number[] {
-  const first = (partitionOf(hash, ringSize) + 1) % ringSize;
+  return partitionsFrom(firstPreference(partitionOf(hash, ringSize), ringSize), n, ringSize);
+}
+
+/** `first` and the n - 1 partitions after it, around the ring. */
+export function partitionsFrom(first: number, n: number, ringSize: number): number[] {
   validateN(n, ringSize);
   const result: number[] = [];
   for (let k = 0; k < n; k++) result.push((first + k) % ringSize);
@@ -44,8 +53,18 @@ export function preflist(
   n: number,
   upNodes: ReadonlySet<NodeName>,
 ): PreflistEntry[] {
+  return preflistFrom(owners, firstPreference(partitionOf(hash, owners.length), owners.length), n, upNodes);
+}
+
+/** preflist() for the key whose first preference partition is `first` (see firstPreference). */
+export function preflistFrom(
+  owners: readonly NodeName[],
+  first: number,
+  n: number,
+  upNodes: ReadonlySet<NodeName>,
+): PreflistEntry[] {
   const ringSize = owners.length;
-  const partitions = primaryPartitions(hash, n, ringSize);
+  const partitions = partitionsFrom(first, n, ringSize);
   const entries: PreflistEntry[] = [];
   const uses = new Map<NodeName, number>();
   const down: number[] = [];

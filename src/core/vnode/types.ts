@@ -26,10 +26,13 @@ export interface HandoffItem {
 }
 
 export interface VnodeBehaviour<Command, Reply> {
-  /** Handle one command. Commands of one vnode never overlap. */
-  handleCommand(command: Command, ctx: VnodeContext): Promise<VnodeDirective<Reply>>;
+  /**
+   * Handle one command. Commands of one vnode never overlap. A vnode that can
+   * answer at once returns the directive itself (the host does not await it).
+   */
+  handleCommand(command: Command, ctx: VnodeContext): VnodeDirective<Reply> | Promise<VnodeDirective<Reply>>;
   /** Coverage requests (listing, 2i) against this vnode's data. */
-  handleCoverage?(command: Command, ctx: VnodeContext): Promise<VnodeDirective<Reply>>;
+  handleCoverage?(command: Command, ctx: VnodeContext): VnodeDirective<Reply> | Promise<VnodeDirective<Reply>>;
 
   // --- handoff (src/core/handoff drives these; the host serialises them with commands) ---
 

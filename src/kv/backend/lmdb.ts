@@ -83,6 +83,12 @@ class LmdbRows implements RowStore {
     return out;
   }
 
+  // lmdb-js's plain put: the write thread applies it, no JS callback runs
+  // inside the transaction (db.transaction's callbacks do, on the main thread).
+  async putRow(key: Buffer, value: Buffer): Promise<void> {
+    await this.db.put(key, value);
+  }
+
   count(range: { start: Buffer; end: Buffer }): number {
     return this.db.getCount({ start: range.start, end: range.end });
   }
@@ -113,6 +119,7 @@ export function openLmdbEngine(opts: LmdbEngineOptions): StorageEngine {
     stats,
     isClosed: () => closed,
     foldBatchRows: opts.foldBatchRows ?? FOLD_BATCH_ROWS_DEFAULT,
+    readsShareBuffers: false, // lmdb-js get() copies the value out of the map
   };
   assert(context.foldBatchRows > 0, 'foldBatchRows is positive');
   return {

@@ -63,6 +63,10 @@ class SortedRows implements RowStore {
     }
   }
 
+  async putRow(key: Buffer, value: Buffer): Promise<void> {
+    this.apply(Buffer.from(key), Buffer.from(value));
+  }
+
   // Writes are staged and applied after `fn` returns, so a transaction that
   // fails half way leaves nothing behind, as an LMDB abort would.
   async transact(fn: (txn: RowTxn) => void): Promise<void> {
@@ -97,6 +101,7 @@ export function openMemoryEngine(opts: MemoryEngineOptions = {}): StorageEngine 
     stats,
     isClosed: () => closed,
     foldBatchRows: opts.foldBatchRows ?? FOLD_BATCH_ROWS_DEFAULT,
+    readsShareBuffers: true,
   };
   assert(context.foldBatchRows > 0, 'foldBatchRows is positive');
   return {

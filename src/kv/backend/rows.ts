@@ -18,6 +18,12 @@ export interface RowStore {
   scan(range: { start: Buffer; end: Buffer; limit: number; keysOnly?: boolean }): Row[];
   /** Rows with start <= key < end (a handoff's progress estimate). */
   count(range: { start: Buffer; end: Buffer }): number;
+  /**
+   * Writes one row with no read inside the transaction; resolves once durable
+   * per the engine's policy. The engine may commit it with other writes of the
+   * same moment (LMDB: one transaction and one fsync per event turn).
+   */
+  putRow(key: Buffer, value: Buffer): Promise<void>;
   /** Runs `fn` in one atomic write transaction; resolves once durable per the engine's policy. `fn` must not throw. */
   transact(fn: (txn: RowTxn) => void): Promise<void>;
 }

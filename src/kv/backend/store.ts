@@ -17,6 +17,7 @@ import {
   indexPrefix,
   indexRows,
   objectRow,
+  objectRowOf,
   partitionPrefix,
   prefixEnd,
   reverseRow,
@@ -27,7 +28,9 @@ import {
 } from './keys.js';
 import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
 import type { Row, RowStore } from './rows.js';
-import type { FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey } from './types.js';
+import type {
+  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
+} from './types.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -37,6 +40,8 @@ export interface EngineContext {
   stats: StorageStats;
   isClosed(): boolean;
   foldBatchRows: number;
+  /** Row values returned by `rows().get` are the engine's own (memory) and must be copied before they leave. */
+  readsShareBuffers: boolean;
 }
 
 function checkSignal(signal: AbortSignal | undefined): void {
@@ -77,15 +82,34 @@ export class RowPartitionStore implements PartitionStore {
   }
 
   async get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined> {
-    const encoded = validateKey(k);
-    const rows = this.rows(opts?.signal);
-    this.context.stats.gets += 1;
-    const value = rows.get(objectRow(encoded, this.partition));
-    return value === undefined ? undefined : new Uint8Array(value);
+    checkSignal(opts?.signal);
+    return this.getSync(k);
   }
 
-  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void> {
+  getSync(k: StoreKey): Uint8Array | undefined {
+    const row = objectRowOf(k, this.partition);
+    const rows = this.rows();
+    this.context.stats.gets += 1;
+    // LMDB copies the value out of the map, the memory engine hands out its
+    // own row: copy only that one. Either way callers get a plain Uint8Array.
+    const value = rows.get(row);
+    if (value === undefined) return undefined;
+    return this.context.readsShareBuffers ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+
+  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void> {
+    if (indexes.length === 0 && opts?.previousHadIndexes === false) return this.putObjectRow(k, value, opts);
     return this.putMany([{ key: k, value, indexes }], opts);
+  }
+
+  /** A put whose key had and gets no index entries: one row, no reverse row to read or remove. */
+  private async putObjectRow(k: StoreKey, value: Uint8Array, opts: SignalOptions): Promise<void> {
+    const row = objectRowOf(k, this.partition);
+    if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
+    const rows = this.rows(opts.signal);
+    this.context.stats.puts += 1;
+    // Copied now: the caller may reuse its buffer before the async commit runs.
+    await rows.putRow(row, Buffer.from(value));
   }
 
   async putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void> {

@@ -24,6 +24,14 @@ export interface IndexEntry {
 export interface SignalOptions {
   signal?: AbortSignal;
 }
+export interface PutOptions extends SignalOptions {
+  /**
+   * The caller knows the key's stored object had no index entries (or that
+   * nothing is stored). With no new entries either, the put is a single row
+   * write with no read of the old index rows. Default: unknown.
+   */
+  previousHadIndexes?: boolean;
+}
 export interface FoldOptions extends SignalOptions {
   bucketType?: string;
   /** Requires bucketType. */
@@ -62,8 +70,10 @@ export interface IndexHit {
 export interface PartitionStore {
   readonly partition: number;
   get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined>;
+  /** The same read, synchronously (both engines read synchronously; the vnode's get path uses this). */
+  getSync(k: StoreKey): Uint8Array | undefined;
   /** Atomically writes the value and replaces the key's index entries; resolves when durable per the engine's sync policy. */
-  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: SignalOptions): Promise<void>;
+  put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void>;
   /** Several puts in one atomic transaction (handoff batches); all are checked before anything is written. */
   putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void>;
   /** Atomically removes the object and its index entries; absent keys are fine. */

@@ -1,9 +1,10 @@
 // What the coordinators share: the shape of a coordinator state machine and
 // the driver that runs one. A coordinator (get-fsm, put-fsm, delete-fsm) does
 // no I/O: it is fed replies and a timeout and returns the vnode commands to
-// send, its answer (once) and whether it is done. The driver sends, arms the
-// timer from the Env, honours the AbortSignal and settles the caller's promise.
-import type { Env, NodeName, TimerId } from '../../core/env.js';
+// send, its answer (once) and whether it is done. The driver sends, keeps the
+// deadline, honours the AbortSignal and settles the caller's promise.
+import type { DeadlineId, DeadlineTable } from '../../core/deadline/index.js';
+import type { Logger, NodeName } from '../../core/env.js';
 import { AbortedError, RondoError } from '../../core/errors.js';
 import type { KvCommand, KvReply } from '../vnode/index.js';
 import { BACKGROUND_REQUEST_TIMEOUT_MS } from './limits.js';
@@ -41,11 +42,17 @@ export interface Fsm<A> {
   timeout(): FsmOutput<A>;
 }
 
-/** Runs one command on a vnode, local or remote; rejects with a RondoError when no reply comes. */
-export type Dispatch = (target: VnodeTarget, command: KvCommand, timeoutMs: number) => Promise<KvReply>;
+/**
+ * Runs one command on a vnode, local or remote, and calls `done` exactly once
+ * with its reply or the reason none came (possibly before returning).
+ */
+export type Dispatch = (target: VnodeTarget, command: KvCommand, timeoutMs: number, done: (outcome: VnodeOutcome) => void) => void;
 
 export interface RunOptions {
-  env: Env;
+  /** Where the request's timeout is kept (the service's table: one Env timer for all requests). */
+  deadlines: DeadlineTable;
+  nowMs: () => number;
+  log: Logger;
   dispatch: Dispatch;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -63,58 +70,91 @@ export function reasonOf(err: unknown): string {
 
 /** Drive `fsm` until it is done; the promise settles with its answer. */
 export function runFsm<A>(fsm: Fsm<A>, opts: RunOptions): Promise<A> {
-  const { env, signal, what } = opts;
-  if (signal?.aborted === true) return Promise.reject(new AbortedError(`${what} aborted`));
-  return new Promise<A>((resolve, reject) => {
-    const deadlineMs = env.nowMs() + opts.timeoutMs;
-    let answered = false;
-    let done = false;
-    let timer: TimerId | undefined;
-    const settle = (answer: Answer<A>): void => {
-      if (answered) return;
-      answered = true;
-      if (answer.ok) resolve(answer.value);
-      else reject(answer.error);
-    };
-    const onAbort = (): void => {
-      settle({ ok: false, error: new AbortedError(`${what} aborted`) });
-      finish();
-    };
-    const finish = (): void => {
-      done = true;
-      if (timer !== undefined) env.clearTimer(timer);
-      timer = undefined;
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const apply = (step: () => FsmOutput<A>): void => {
-      if (done) return;
-      let out: FsmOutput<A>;
-      try {
-        out = step();
-      } catch (err) {
-        // A bug, or a peer's reply that broke an invariant: fail this request, not the node.
-        env.log.error({ what, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'coordinator failed');
-        settle({ ok: false, error: new RondoError('internal', `${what}: coordinator failed: ${err instanceof Error ? err.message : String(err)}`) });
-        finish();
-        return;
-      }
-      if (out.answer !== undefined) settle(out.answer);
-      if (out.done) finish();
-      for (const { index, command } of out.send) {
-        const target = fsm.targets[index];
-        if (target === undefined) throw new Error(`assertion failed: send to target ${index} of ${fsm.targets.length}`);
-        const timeoutMs = out.done ? BACKGROUND_REQUEST_TIMEOUT_MS : Math.max(1, deadlineMs - env.nowMs());
-        opts.dispatch(target, command, timeoutMs).then(
-          (reply) => apply(() => fsm.result(index, { kind: 'reply', reply })),
-          (err: unknown) => apply(() => fsm.result(index, { kind: 'failed', reason: reasonOf(err) })),
-        );
-      }
-    };
-    timer = env.setTimer(opts.timeoutMs, () => {
-      timer = undefined;
-      apply(() => fsm.timeout());
+  if (opts.signal?.aborted === true) return Promise.reject(new AbortedError(`${opts.what} aborted`));
+  return new Promise<A>((resolve, reject) => new FsmDriver(fsm, opts, resolve, reject).start());
+}
+
+/**
+ * Feeds a coordinator its start, replies and timeout one step at a time: a
+ * reply that arrives while a step's output is being carried out (a dispatch
+ * can answer at once) waits in `steps`, so the fsm is never re-entered.
+ */
+class FsmDriver<A> {
+  private readonly steps: (() => FsmOutput<A>)[] = [];
+  private draining = false;
+  private answered = false;
+  private done = false;
+  private deadline: DeadlineId | undefined;
+  private readonly deadlineMs: number;
+  private readonly onAbort = (): void => {
+    this.settle({ ok: false, error: new AbortedError(`${this.opts.what} aborted`) });
+    this.finish();
+  };
+
+  constructor(
+    private readonly fsm: Fsm<A>,
+    private readonly opts: RunOptions,
+    private readonly resolve: (value: A) => void,
+    private readonly reject: (error: RondoError) => void,
+  ) {
+    this.deadlineMs = opts.nowMs() + opts.timeoutMs;
+  }
+
+  start(): void {
+    this.deadline = this.opts.deadlines.add(this.opts.timeoutMs, () => {
+      this.deadline = undefined;
+      this.apply(() => this.fsm.timeout());
     });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    apply(() => fsm.start());
-  });
+    this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.apply(() => this.fsm.start());
+  }
+
+  private apply(step: () => FsmOutput<A>): void {
+    if (this.done) return;
+    this.steps.push(step);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.steps.shift(); next !== undefined && !this.done; next = this.steps.shift()) this.carryOut(next);
+    } finally {
+      this.draining = false;
+      this.steps.length = 0;
+    }
+  }
+
+  private carryOut(step: () => FsmOutput<A>): void {
+    let out: FsmOutput<A>;
+    try {
+      out = step();
+    } catch (err) {
+      // A bug, or a peer's reply that broke an invariant: fail this request, not the node.
+      const what = this.opts.what;
+      this.opts.log.error({ what, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'coordinator failed');
+      this.settle({ ok: false, error: new RondoError('internal', `${what}: coordinator failed: ${err instanceof Error ? err.message : String(err)}`) });
+      this.finish();
+      return;
+    }
+    if (out.answer !== undefined) this.settle(out.answer);
+    if (out.done) this.finish();
+    const timeoutMs = out.done ? BACKGROUND_REQUEST_TIMEOUT_MS : Math.max(1, this.deadlineMs - this.opts.nowMs());
+    for (const { index, command } of out.send) {
+      const target = this.fsm.targets[index];
+      if (target === undefined) throw new Error(`assertion failed: send to target ${index} of ${this.fsm.targets.length}`);
+      this.opts.dispatch(target, command, timeoutMs, (outcome) => this.apply(() => this.fsm.result(index, outcome)));
+    }
+  }
+
+  private settle(answer: Answer<A>): void {
+    if (this.answered) return;
+    this.answered = true;
+    if (answer.ok) this.resolve(answer.value);
+    else this.reject(answer.error);
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.deadline !== undefined) this.opts.deadlines.remove(this.deadline);
+    this.deadline = undefined;
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+  }
 }

@@ -2,12 +2,15 @@
 // list, answer once GetCore has decided (R oks, PR from primaries, or the
 // notfound/failure rules), keep collecting until all replied or the timer
 // fired, then read repair: the merged object goes to every replica that
-// answered notfound or something older.
+// answered notfound or something older. Replies carry the stored bytes:
+// each distinct encoding is decoded (and checked to name this key) once, and
+// the merge is computed once per new distinct object.
 // GetCore's finalAction `delete` (all n primaries hold the same tombstone) is
 // left to the delete coordinator's scheduled reap here; a get does not reap.
-import { contextOf, isTombstone, mergeReplicas, resolve, vvLeq } from '../object/index.js';
+import { CorruptObjectError } from '../errors.js';
+import { contextOf, decodeObject, describeKey, encodeObject, isTombstone, mergeReplicas, resolve, sameBytes, vvLeq } from '../object/index.js';
 import type { Content, ObjectProps, RObject, VersionVector } from '../object/index.js';
-import type { KeyRef } from '../vnode/index.js';
+import type { KeyRef, KvCommand } from '../vnode/index.js';
 import { CoordinatorTimeoutError } from './errors.js';
 import { targetId, type Answer, type Fsm, type FsmOutput, type FsmSend, type VnodeOutcome, type VnodeTarget } from './fsm.js';
 import { GetCore, type GetResult } from './quorum/index.js';
@@ -32,20 +35,58 @@ export interface GetFsmOptions {
 export function mergeAll(objects: readonly RObject[], props: ObjectProps): RObject {
   const [first, ...rest] = objects;
   if (first === undefined) throw new Error('assertion failed: mergeAll of at least one object');
-  return rest.reduce((acc, o) => mergeReplicas(acc, o, props), first);
+  return rest.reduce((acc, o) => (o === acc ? acc : mergeReplicas(acc, o, props)), first);
+}
+
+/**
+ * Decodes replicas' object bytes, once per distinct encoding: replicas in
+ * sync send identical bytes, and those share one decoded object (so their
+ * merge is that object, with no merge at all).
+ */
+export class ReplyObjects {
+  private readonly seen: { bytes: Uint8Array; object: RObject }[] = [];
+  constructor(private readonly ref: KeyRef) {}
+
+  /** Throws CorruptObjectError when the bytes do not decode or name another key. */
+  decode(bytes: Uint8Array): RObject {
+    for (const s of this.seen) if (sameBytes(s.bytes, bytes)) return s.object;
+    const object = decodeObject(bytes);
+    const ref = this.ref;
+    if (object.bucketType !== ref.bucketType || object.bucket !== ref.bucket || object.key !== ref.key) {
+      throw new CorruptObjectError(`${describeKey(ref)}: a replica's object names ${describeKey(object)}`);
+    }
+    this.seen.push({ bytes, object });
+    return object;
+  }
+
+  /** Adds an object known to be valid (a local vnode's own), under its bytes. */
+  known(bytes: Uint8Array, object: RObject): RObject {
+    for (const s of this.seen) if (sameBytes(s.bytes, bytes)) return s.object;
+    this.seen.push({ bytes, object });
+    return object;
+  }
+
+  /** Distinct objects decoded so far. */
+  get count(): number {
+    return this.seen.length;
+  }
 }
 
 export class GetFsm implements Fsm<GetAnswer> {
   readonly targets: readonly VnodeTarget[];
   private readonly o: GetFsmOptions;
   private readonly core: GetCore<RObject>;
+  private readonly ids: string[];
+  private readonly objects: ReplyObjects;
   private answered = false;
-  /** Every object a replica returned (tombstones included). */
-  private readonly values: RObject[] = [];
+  /** The merge of every distinct object so far, and how many there were. */
+  private merged: { object: RObject; count: number } | undefined;
 
   constructor(options: GetFsmOptions) {
     this.o = options;
     this.targets = options.targets;
+    this.ids = options.targets.map(targetId);
+    this.objects = new ReplyObjects(options.ref);
     this.core = new GetCore<RObject>({
       n: options.targets.length,
       r: options.r,
@@ -60,14 +101,14 @@ export class GetFsm implements Fsm<GetAnswer> {
   start(): FsmOutput<GetAnswer> {
     if (this.core.enough()) return { ...this.step([]), done: true }; // e.g. PR above the primaries up: ask no one
     const { ref } = this.o;
-    return { send: this.targets.map((_, index) => ({ index, command: { kind: 'get', ...keyOf(ref) } })), done: false };
+    const command: KvCommand = { kind: 'get', bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key };
+    return { send: this.targets.map((_, index) => ({ index, command })), done: false };
   }
 
   result(index: number, outcome: VnodeOutcome): FsmOutput<GetAnswer> {
     const target = this.targets[index];
     if (target === undefined) throw new Error(`assertion failed: reply from target ${index}`);
-    const result = toGetResult(outcome);
-    if (this.core.addResult({ id: targetId(target), primary: target.primary }, result) && result.type === 'ok') this.values.push(result.value);
+    this.core.addResult({ id: this.ids[index] as string, primary: target.primary }, this.toGetResult(outcome));
     return this.step([]);
   }
 
@@ -86,21 +127,19 @@ export class GetFsm implements Fsm<GetAnswer> {
     }
     if (this.answered && this.core.hasAllResults()) return { ...out, send: [...send, ...this.repairs()], done: true };
     return out; // answered or not, wait for the stragglers so they can be repaired; the timer ends the wait
-
   }
 
   private answer(): Answer<GetAnswer> {
     const response = this.core.response();
-    const { props } = this.o;
     switch (response.kind) {
       case 'ok': {
-        const object = mergeAll(response.values, props);
-        const siblings = resolve(object, props);
+        const object = this.mergeOf(response.values);
+        const siblings = resolve(object, this.o.props);
         if (siblings.length === 0) return { ok: true, value: { found: false, context: contextOf(object) } };
         return { ok: true, value: { found: true, object, siblings, context: contextOf(object) } };
       }
       case 'notfound':
-        return { ok: true, value: response.tombstones.length > 0 ? { found: false, context: contextOf(mergeAll(response.tombstones, props)) } : { found: false } };
+        return { ok: true, value: response.tombstones.length > 0 ? { found: false, context: contextOf(this.mergeOf(response.tombstones)) } : { found: false } };
       case 'error': {
         const error = response.error.timedOut ? new CoordinatorTimeoutError(this.o.what, this.o.timeoutMs, response.error) : response.error;
         return { ok: false, error };
@@ -108,44 +147,52 @@ export class GetFsm implements Fsm<GetAnswer> {
     }
   }
 
+  /**
+   * The merge of `values`, which are always objects this fsm decoded: merged
+   * once per new distinct object, not once per question.
+   */
+  private mergeOf(values: readonly RObject[]): RObject {
+    const count = this.objects.count;
+    if (this.merged === undefined || this.merged.count !== count) this.merged = { object: mergeAll(values, this.o.props), count };
+    return this.merged.object;
+  }
+
   /** Read repair (finalAction): put-replicate the merge to notfound and stale replicas. */
   private repairs(): FsmSend[] {
     const { props } = this.o;
+    let mergedContext: VersionVector | undefined;
     const action = this.core.finalAction(
-      (values) => mergeAll(values, props),
-      (value, merged) => !vvLeq(contextOf(merged), contextOf(value)),
+      (values) => this.mergeOf(values),
+      (value, merged) => value !== merged && !vvLeq((mergedContext ??= contextOf(merged)), contextOf(value)),
     );
     if (action.kind !== 'read-repair') return [];
-    const merged = this.merged();
+    const merged = this.merged?.object;
     if (merged === undefined) return [];
-    const ids = new Set(action.targets);
+    const command: KvCommand = { kind: 'put-replicate', props, bytes: encodeObject(merged), object: merged };
     const send: FsmSend[] = [];
-    this.targets.forEach((t, index) => {
-      if (ids.has(targetId(t))) send.push({ index, command: { kind: 'put-replicate', props, object: merged } });
+    this.ids.forEach((id, index) => {
+      if (action.targets.includes(id)) send.push({ index, command });
     });
     return send;
   }
 
-  private merged(): RObject | undefined {
-    return this.values.length > 0 ? mergeAll(this.values, this.o.props) : undefined;
-  }
-}
-
-function keyOf(ref: KeyRef): KeyRef {
-  return { bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key };
-}
-
-function toGetResult(outcome: VnodeOutcome): GetResult<RObject> {
-  if (outcome.kind === 'failed') return { type: 'error', reason: outcome.reason };
-  const reply = outcome.reply;
-  switch (reply.kind) {
-    case 'object':
-      return { type: 'ok', value: reply.object };
-    case 'notfound':
-      return { type: 'notfound' };
-    case 'error':
-      return { type: 'error', reason: reply.code };
-    default:
-      return { type: 'error', reason: `unexpected reply ${reply.kind}` };
+  private toGetResult(outcome: VnodeOutcome): GetResult<RObject> {
+    if (outcome.kind === 'failed') return { type: 'error', reason: outcome.reason };
+    const reply = outcome.reply;
+    switch (reply.kind) {
+      case 'object':
+        try {
+          return { type: 'ok', value: this.objects.decode(reply.bytes) };
+        } catch (err) {
+          if (err instanceof CorruptObjectError) return { type: 'error', reason: err.code };
+          throw err;
+        }
+      case 'notfound':
+        return { type: 'notfound' };
+      case 'error':
+        return { type: 'error', reason: reply.code };
+      default:
+        return { type: 'error', reason: `unexpected reply ${reply.kind}` };
+    }
   }
 }

@@ -1,16 +1,19 @@
 // The KV service's wire messages: a request to run one command on a peer's
-// vnode, and its reply. Peers are not trusted to be well-formed: parseKvMessage
-// validates the shape, and the service drops (and logs) anything else.
+// vnode, and its reply. `requestMessage` and `replyMessage` build exactly the
+// wire form (in-process fields such as a decoded `object` never leave the
+// node); objects travel as their encoded bytes, which the receiver decodes
+// and checks where it uses them (the replica for put-replicate, the
+// coordinator for replies). Peers are not trusted to be well-formed:
+// parseKvMessage validates the shape, and the service drops (and logs)
+// anything else.
 import type { WireMessage } from '../../core/env.js';
-import { RondoError } from '../../core/errors.js';
-import type { KvCommand, KvReply } from '../vnode/index.js';
+import type { KvCommand, KvReply, StoredReply } from '../vnode/index.js';
 import { LISTING_COMMAND_KINDS, listingCommandProblem, listingReplyProblem } from '../vnode/listing-check.js';
-import { checkedObject } from '../vnode/support.js';
-import { REQUEST_ID_CHARS_MAX } from './limits.js';
 
 export interface VnodeRequestMessage {
   type: 'kv.vnode-request';
-  reqId: string;
+  /** Unique per sender incarnation (see service/request-table.ts). */
+  reqId: number;
   partition: number;
   command: KvCommand;
   /** Set when a vnode forwarded this command here (handoff): it is not forwarded again. */
@@ -18,7 +21,7 @@ export interface VnodeRequestMessage {
 }
 export interface VnodeReplyMessage {
   type: 'kv.vnode-reply';
-  reqId: string;
+  reqId: number;
   reply: KvReply;
 }
 export type KvMessage = VnodeRequestMessage | VnodeReplyMessage;
@@ -27,12 +30,30 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'pu
 const KEYED_COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'delete-coordinate', 'reap']);
 const REPLY_KINDS: ReadonlySet<string> = new Set(['object', 'notfound', 'stored', 'error', 'reaped', 'kept', 'keys', 'buckets', 'index-hits']);
 
+/** The wire form of a request: a put-replicate without its in-process decoded object. */
+export function requestMessage(reqId: number, partition: number, command: KvCommand, forwarded: boolean): VnodeRequestMessage {
+  const wire: KvCommand = command.kind === 'put-replicate' ? { kind: 'put-replicate', props: command.props, bytes: command.bytes } : command;
+  return forwarded ? { type: 'kv.vnode-request', reqId, partition, command: wire, forwarded: true } : { type: 'kv.vnode-request', reqId, partition, command: wire };
+}
+
+/** The wire form of a reply: a stored reply without its in-process decoded object. */
+export function replyMessage(reqId: number, reply: KvReply): VnodeReplyMessage {
+  if (reply.kind !== 'stored') return { type: 'kv.vnode-reply', reqId, reply };
+  const wire: StoredReply = { kind: 'stored', replaced: reply.replaced, warnings: reply.warnings };
+  if (reply.bytes !== undefined) wire.bytes = reply.bytes;
+  return { type: 'kv.vnode-reply', reqId, reply: wire };
+}
+
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function isReqId(x: unknown): x is string {
-  return typeof x === 'string' && x.length > 0 && x.length <= REQUEST_ID_CHARS_MAX;
+function isReqId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+function isBytes(x: unknown): x is Uint8Array {
+  return x instanceof Uint8Array && x.byteLength > 0;
 }
 
 function commandProblem(c: unknown): string | undefined {
@@ -44,25 +65,27 @@ function commandProblem(c: unknown): string | undefined {
   if ((c.kind === 'put-coordinate' || c.kind === 'delete-coordinate' || c.kind === 'put-replicate') && !isRecord(c.props)) return `${c.kind} command without props`;
   if ((c.kind === 'put-coordinate' || c.kind === 'delete-coordinate') && !Array.isArray(c.context)) return `${c.kind} command without a context`;
   if (c.kind === 'put-coordinate' && !isRecord(c.content)) return 'put-coordinate command without content';
-  if (c.kind === 'put-replicate' && !isRecord(c.object)) return 'put-replicate command without an object';
+  if (c.kind === 'put-replicate' && (!isBytes(c.bytes) || c.object !== undefined)) return 'put-replicate command without object bytes';
   if (c.kind === 'reap' && !Array.isArray(c.expectedContext)) return 'reap command without expectedContext';
   return undefined;
 }
 
-/** Returns the reply with any carried object re-checked through the codec, or a problem. */
-function checkedReply(r: unknown): KvReply | string {
+function replyProblem(r: unknown): string | undefined {
   if (!isRecord(r) || typeof r.kind !== 'string' || !REPLY_KINDS.has(r.kind)) return 'reply is not a KV reply';
-  if (r.kind === 'error' && (typeof r.code !== 'string' || typeof r.message !== 'string')) return 'error reply without code/message';
-  const listingProblem = listingReplyProblem(r);
-  if (listingProblem !== undefined) return listingProblem;
-  if (r.kind === 'object' || r.kind === 'stored') {
-    try {
-      return { ...(r as unknown as KvReply), object: checkedObject(r.object as never) } as KvReply;
-    } catch (err) {
-      return `${r.kind} reply with a bad object: ${err instanceof RondoError ? err.message : String(err)}`;
+  switch (r.kind) {
+    case 'error':
+      return typeof r.code === 'string' && typeof r.message === 'string' ? undefined : 'error reply without code/message';
+    case 'object':
+      return isBytes(r.bytes) ? undefined : 'object reply without object bytes';
+    case 'stored': {
+      if (typeof r.replaced !== 'boolean' || r.object !== undefined) return 'stored reply with a bad shape';
+      if (r.bytes !== undefined && !isBytes(r.bytes)) return 'stored reply with bad object bytes';
+      const warningsOk = Array.isArray(r.warnings) && r.warnings.every((w) => isRecord(w) && typeof w.kind === 'string' && typeof w.message === 'string');
+      return warningsOk ? undefined : 'stored reply with bad warnings';
     }
+    default:
+      return listingReplyProblem(r);
   }
-  return r as unknown as KvReply;
 }
 
 /** The message as a KvMessage, or a string saying why it is malformed. */
@@ -74,12 +97,12 @@ export function parseKvMessage(msg: WireMessage): KvMessage | string {
     const problem = commandProblem(m.command);
     if (problem !== undefined) return problem;
     if (m.forwarded !== undefined && m.forwarded !== true) return 'kv.vnode-request with a bad forwarded flag';
-    return { type: 'kv.vnode-request', reqId: m.reqId, partition: m.partition, command: m.command as KvCommand, ...(m.forwarded === true ? { forwarded: true as const } : {}) };
+    return msg as VnodeRequestMessage;
   }
   if (msg.type === 'kv.vnode-reply') {
-    const reply = checkedReply(m.reply);
-    if (typeof reply === 'string') return reply;
-    return { type: 'kv.vnode-reply', reqId: m.reqId, reply };
+    const problem = replyProblem(m.reply);
+    if (problem !== undefined) return problem;
+    return msg as VnodeReplyMessage;
   }
   return `unknown KV message type ${JSON.stringify(msg.type)}`;
 }

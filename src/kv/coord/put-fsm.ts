@@ -12,19 +12,20 @@
 // write the code for; it costs one extra round trip when this node is not in
 // the preference list.
 import { errorOf } from '../vnode/index.js';
-import type { DeleteCoordinateCommand, PutCoordinateCommand } from '../vnode/index.js';
+import type { DeleteCoordinateCommand, KvCommand, PutCoordinateCommand, StoredReply } from '../vnode/index.js';
+import { CorruptObjectError } from '../errors.js';
 import { contextOf, resolve } from '../object/index.js';
 import type { Content, ObjectProps, ObjectWarning, RObject, VersionVector } from '../object/index.js';
 import { CoordinatorTimeoutError } from './errors.js';
 import { targetId, type Answer, type Fsm, type FsmOutput, type FsmSend, type VnodeOutcome, type VnodeTarget } from './fsm.js';
-import { mergeAll } from './get-fsm.js';
+import { mergeAll, ReplyObjects } from './get-fsm.js';
 import { PutCore, type PutResult } from './quorum/index.js';
 
 export interface PutAnswer {
   /** The merge of what the replicas that answered stored. */
   object: RObject;
   context: VersionVector;
-  /** What a reader sees now (resolve): the return_body. */
+  /** What a reader sees now (resolve): the return_body; [] unless returnBody was asked. */
   siblings: Content[];
   warnings: ObjectWarning[];
 }
@@ -49,7 +50,11 @@ export class PutFsm implements Fsm<PutAnswer> {
   private readonly core: PutCore<RObject>;
   /** What each replica stored, by target index. */
   private readonly storedObjects: (RObject | undefined)[];
-  private readonly replied = new Set<number>();
+  private readonly replied: boolean[];
+  private repliedCount = 0;
+  private readonly objects: ReplyObjects;
+  /** The coordinating vnode's stored object and its bytes, once it replied. */
+  private coordinated: { object: RObject; bytes: Uint8Array } | undefined;
   private warnings: ObjectWarning[] = [];
   private coordinatorError: Answer<PutAnswer> | undefined;
   private answered = false;
@@ -60,6 +65,9 @@ export class PutFsm implements Fsm<PutAnswer> {
     this.o = options;
     this.targets = options.targets;
     this.storedObjects = options.targets.map(() => undefined);
+    this.replied = options.targets.map(() => false);
+    const { bucketType, bucket, key } = options.command;
+    this.objects = new ReplyObjects({ bucketType, bucket, key });
     this.core = new PutCore<RObject>({
       n: options.targets.length,
       w: options.w,
@@ -87,11 +95,12 @@ export class PutFsm implements Fsm<PutAnswer> {
 
   result(index: number, outcome: VnodeOutcome): FsmOutput<PutAnswer> {
     const target = this.targets[index];
-    if (target === undefined || this.replied.has(index)) return { send: [], done: false };
-    this.replied.add(index);
+    if (target === undefined || this.replied[index] === true) return { send: [], done: false };
+    this.replied[index] = true;
+    this.repliedCount++;
     const local = index === this.o.coordinator;
     const from = { id: targetId(target), primary: target.primary, ...(local ? { local: true } : {}) };
-    const result = toPutResult(outcome);
+    const result = this.toPutResult(index, outcome);
     this.core.addResult(from, result);
     if (result.type === 'dw' && result.value !== undefined) this.storedObjects[index] = result.value;
     if (!local) return this.step([]);
@@ -102,11 +111,12 @@ export class PutFsm implements Fsm<PutAnswer> {
       return this.step([], true);
     }
     if (outcome.kind === 'reply' && outcome.reply.kind === 'stored') this.warnings = outcome.reply.warnings;
-    const object = result.type === 'dw' ? result.value : undefined;
     const send: FsmSend[] = [];
-    if (object !== undefined) {
+    const coordinated = this.coordinated;
+    if (coordinated !== undefined) {
+      const command: KvCommand = { kind: 'put-replicate', props: this.o.props, bytes: coordinated.bytes, object: coordinated.object };
       this.targets.forEach((_, i) => {
-        if (i !== this.o.coordinator) send.push({ index: i, command: { kind: 'put-replicate', props: this.o.props, object } });
+        if (i !== this.o.coordinator) send.push({ index: i, command });
       });
     }
     return this.step(send);
@@ -123,7 +133,7 @@ export class PutFsm implements Fsm<PutAnswer> {
       this.answered = true;
       out.answer = this.coordinatorError ?? this.answer();
     }
-    if (this.replied.size === this.targets.length) out.done = true;
+    if (this.repliedCount === this.targets.length) out.done = true;
     if (out.done) this.finished = true;
     return out;
   }
@@ -136,19 +146,41 @@ export class PutFsm implements Fsm<PutAnswer> {
     }
     const stored = this.storedObjects.filter((o): o is RObject => o !== undefined);
     const object = mergeAll(stored, this.o.props);
-    return { ok: true, value: { object, context: contextOf(object), siblings: resolve(object, this.o.props), warnings: this.warnings } };
+    const siblings = this.o.returnBody ? resolve(object, this.o.props) : [];
+    return { ok: true, value: { object, context: contextOf(object), siblings, warnings: this.warnings } };
   }
-}
 
-function toPutResult(outcome: VnodeOutcome): PutResult<RObject> {
-  if (outcome.kind === 'failed') return { type: 'fail', reason: outcome.reason };
-  const reply = outcome.reply;
-  switch (reply.kind) {
-    case 'stored':
-      return { type: 'dw', value: reply.object };
-    case 'error':
-      return { type: 'fail', reason: reply.code };
-    default:
-      return { type: 'fail', reason: `unexpected reply ${reply.kind}` };
+  /**
+   * The coordinating vnode's reply brings its stored object (decoded in
+   * process, else from its bytes); a replica's reply brings bytes only when
+   * it stored something other than the coordinator's object.
+   */
+  private toPutResult(index: number, outcome: VnodeOutcome): PutResult<RObject> {
+    if (outcome.kind === 'failed') return { type: 'fail', reason: outcome.reason };
+    const reply = outcome.reply;
+    switch (reply.kind) {
+      case 'stored':
+        try {
+          return { type: 'dw', value: this.storedObjectOf(index, reply) };
+        } catch (err) {
+          if (err instanceof CorruptObjectError) return { type: 'fail', reason: err.code };
+          throw err;
+        }
+      case 'error':
+        return { type: 'fail', reason: reply.code };
+      default:
+        return { type: 'fail', reason: `unexpected reply ${reply.kind}` };
+    }
+  }
+
+  private storedObjectOf(index: number, reply: Extract<StoredReply, { kind: 'stored' }>): RObject | undefined {
+    if (index === this.o.coordinator) {
+      if (reply.bytes === undefined) return undefined; // a coordinated write always sends its bytes: counts, but nothing to replicate
+      const object = reply.object === undefined ? this.objects.decode(reply.bytes) : this.objects.known(reply.bytes, reply.object);
+      this.coordinated = { object, bytes: reply.bytes };
+      return object;
+    }
+    if (reply.bytes !== undefined) return this.objects.decode(reply.bytes);
+    return this.coordinated?.object; // stored exactly what it was sent
   }
 }

@@ -27,6 +27,12 @@ export function encodeObject(obj: RObject): Uint8Array {
   return out;
 }
 
+/** Byte-wise equality of two encodings, without copying either. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
 /** Throws CorruptObjectError (and nothing else) unless `bytes` is a valid encoded object. */
 export function decodeObject(bytes: Uint8Array): RObject {
   if (!(bytes instanceof Uint8Array) || bytes.length < 2) throw new CorruptObjectError('object bytes: too short');

@@ -171,6 +171,24 @@ export function sync<T>(a: DvvSet<T>, b: DvvSet<T>): DvvSet<T> {
   return { entries: out };
 }
 
+/**
+ * Whether sync(a, b) is b itself (same actors, counters and dots): merging a
+ * into b changes nothing. What a replica asks of a replicated object before
+ * storing its bytes as they came, instead of merging and encoding anew.
+ */
+export function absorbs<T>(b: DvvSet<T>, a: DvvSet<T>): boolean {
+  let j = 0;
+  for (const ea of a.entries) {
+    while (j < b.entries.length && (b.entries[j] as DvvEntry<T>).actor < ea.actor) j++;
+    const eb = b.entries[j];
+    if (eb === undefined || eb.actor !== ea.actor || ea.counter > eb.counter) return false; // sync would add to b
+    // Every dot of a is <= eb.counter: kept only where b holds it too. A dot of
+    // b that a has seen (<= ea.counter) but dropped is dropped by sync.
+    for (const [n] of eb.values) if (n <= ea.counter && !ea.values.some(([m]) => m === n)) return false;
+  }
+  return true;
+}
+
 function syncEntry<T>(a: DvvEntry<T>, b: DvvEntry<T>): DvvEntry<T> {
   const inB = new Set(b.values.map(([n]) => n));
   const inA = new Set(a.values.map(([n]) => n));

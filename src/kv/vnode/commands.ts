@@ -1,6 +1,10 @@
-// The KV vnode's commands and replies. Plain data (msgpack-able): they travel
-// between nodes. Errors travel as `{ kind: 'error', code, message }` and become
-// a RondoError again at the caller (`errorOf`).
+// The KV vnode's commands and replies. Plain data: they travel between nodes
+// (coord/messages.ts says exactly which fields go on the wire). Objects travel
+// as their stored bytes (the object codec's format), so a replica never decodes
+// what it only reads and the coordinator decodes each distinct reply once.
+// Fields marked in-process are shortcuts for a vnode on the coordinator's own
+// node; they never leave it. Errors travel as `{ kind: 'error', code, message }`
+// and become a RondoError again at the caller (`errorOf`).
 import { RondoError } from '../../core/errors.js';
 import type { ErrorCode, LayerErrorCode } from '../../core/errors.js';
 import type { NewContent, ObjectProps, ObjectWarning, RObject, VersionVector } from '../object/index.js';
@@ -34,7 +38,10 @@ export interface PutCoordinateCommand extends KeyRef {
 export interface PutReplicateCommand {
   kind: 'put-replicate';
   props: ObjectProps;
-  object: RObject;
+  /** The object, encoded (encodeObject). */
+  bytes: Uint8Array;
+  /** In-process only: `bytes` decoded, so a local replica need not decode them again. */
+  object?: RObject;
 }
 /** A put of a tombstone, coordinated here. */
 export interface DeleteCoordinateCommand extends KeyRef {
@@ -127,12 +134,17 @@ export interface ErrorReply {
   code: ErrorCode | LayerErrorCode;
   message: string;
 }
-export type GetReply = { kind: 'object'; object: RObject } | { kind: 'notfound' } | ErrorReply;
+/** The stored bytes as they are; the coordinator decodes (and so checks) them. */
+export type GetReply = { kind: 'object'; bytes: Uint8Array } | { kind: 'notfound' } | ErrorReply;
 /**
+ * What a write left stored. For a coordinated write, `bytes` always (and,
+ * in-process only, `object`: the same, decoded). For a replicated one,
+ * `bytes` only when what is stored differs from what was sent (a merge with
+ * a concurrent write); absent means exactly the sent object is stored.
  * `replaced` is false only under last_write_wins when the stored value was
- * newer: nothing was written and `object` is what is stored.
+ * newer: nothing was written and `bytes` is what is stored.
  */
-export type StoredReply = { kind: 'stored'; object: RObject; replaced: boolean; warnings: ObjectWarning[] } | ErrorReply;
+export type StoredReply = { kind: 'stored'; replaced: boolean; warnings: ObjectWarning[]; bytes?: Uint8Array; object?: RObject } | ErrorReply;
 export type ReapReply = { kind: 'reaped' } | { kind: 'kept'; reason: 'live' | 'context_changed' } | ErrorReply;
 /** `continuation` is present iff more keys may follow. */
 export type KeysReply = { kind: 'keys'; keys: string[]; continuation?: string } | ErrorReply;

@@ -10,15 +10,21 @@
 // stored bytes are corrupt is refused (kv_corrupt_object), never treated as
 // "absent"; a replicated copy or handoff item, which issues no dot, simply
 // replaces the corrupt bytes (that is how read repair heals them).
+//
+// The hot path does the least it can: a get returns the stored bytes without
+// decoding them (the coordinator decodes, and checks, once); a replicated
+// object whose clock already covers the stored one is stored as the bytes it
+// came in, without a merge or an encode; point commands answer synchronously
+// when they do not write.
 import type { NodeName, Random } from '../../core/env.js';
-import { InvalidArgumentError, RondoError } from '../../core/errors.js';
+import { InvalidArgumentError, RondoError, assert } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
-import type { IndexEntry, PartitionStore } from '../backend/index.js';
+import type { IndexEntry, PartitionStore, SignalOptions } from '../backend/index.js';
 import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
-  applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
-  newObject, newVtag, nextTimestamp, observeObject, resolve, vvEqual,
+  absorbs, applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
+  newVtag, nextTimestamp, observeObject, resolve, sameBytes, vvEqual,
 } from '../object/index.js';
 import type { Content, Hlc, HybridClock, ObjectLimits, ObjectProps, RObject, VersionVector } from '../object/index.js';
 import { errorReply } from './commands.js';
@@ -28,7 +34,7 @@ import type {
 } from './commands.js';
 import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
 import { foldBucketsPage, foldKeysPage, indexQueryPage } from './listing.js';
-import { checkedObject, liveIndexes, sameKey } from './support.js';
+import { liveIndexes, sameKey } from './support.js';
 
 export interface KvVnodeOptions {
   node: NodeName;
@@ -57,6 +63,9 @@ interface Stored {
   object: RObject;
   bytes: Uint8Array;
 }
+
+/** Point commands neither read nor wait long enough to need cancelling: they get no signal (and no AbortController). */
+const NO_SIGNAL: SignalOptions = {};
 
 /** What a handoff records about changed keys; undefined when no handoff runs. */
 interface ChangeRecord {
@@ -88,37 +97,38 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return this.#drops === 0 ? base : `${base}.${this.#drops}`;
   }
 
-  async handleCommand(command: KvCommand, ctx: VnodeContext): Promise<VnodeDirective<KvReply>> {
+  handleCommand(command: KvCommand, ctx: VnodeContext): VnodeDirective<KvReply> | Promise<VnodeDirective<KvReply>> {
+    let reply: KvReply | Promise<KvReply>;
     try {
-      return { kind: 'reply', reply: await this.#dispatch(command, ctx.signal) };
+      reply = this.#dispatch(command, ctx);
     } catch (err) {
-      if (err instanceof RondoError) return { kind: 'reply', reply: errorReply(err) };
-      throw err;
+      return errorDirective(err);
     }
+    return reply instanceof Promise ? reply.then(replyDirective, errorDirective) : { kind: 'reply', reply };
   }
 
-  handleCoverage(command: KvCommand, ctx: VnodeContext): Promise<VnodeDirective<KvReply>> {
+  handleCoverage(command: KvCommand, ctx: VnodeContext): VnodeDirective<KvReply> | Promise<VnodeDirective<KvReply>> {
     return this.handleCommand(command, ctx);
   }
 
-  #dispatch(c: KvCommand, signal: AbortSignal): Promise<KvReply> {
+  #dispatch(c: KvCommand, ctx: VnodeContext): KvReply | Promise<KvReply> {
     switch (c.kind) {
       case 'get':
-        return this.#get(c, signal);
+        return this.#get(c);
       case 'put-coordinate':
-        return this.#putCoordinate(c, signal);
+        return this.#putCoordinate(c);
       case 'put-replicate':
-        return this.#putReplicate(c, signal);
+        return this.#putReplicate(c);
       case 'delete-coordinate':
-        return this.#deleteCoordinate(c, signal);
+        return this.#deleteCoordinate(c);
       case 'reap':
-        return this.#reap(c, signal);
+        return this.#reap(c);
       case 'fold-keys':
-        return foldKeysPage(this.#o.store, c, this.#rowsPerPage, signal);
+        return foldKeysPage(this.#o.store, c, this.#rowsPerPage, ctx.signal);
       case 'fold-buckets':
-        return foldBucketsPage(this.#o.store, c, signal);
+        return foldBucketsPage(this.#o.store, c, ctx.signal);
       case 'index-query':
-        return indexQueryPage(this.#o.store, c, this.#rowsPerPage, signal);
+        return indexQueryPage(this.#o.store, c, this.#rowsPerPage, ctx.signal);
       default: {
         const never: never = c;
         throw new InvalidArgumentError(`unknown KV vnode command ${JSON.stringify((never as { kind?: unknown }).kind)}`);
@@ -126,13 +136,14 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     }
   }
 
-  async #get(c: KeyRef, signal: AbortSignal): Promise<GetReply> {
-    const stored = await this.#read(c, signal);
-    return stored === undefined ? { kind: 'notfound' } : { kind: 'object', object: stored.object };
+  /** The stored bytes, undecoded: the coordinator decodes them and checks they name this key. */
+  #get(c: KeyRef): GetReply {
+    const bytes = this.#o.store.getSync(c);
+    return bytes === undefined ? { kind: 'notfound' } : { kind: 'object', bytes };
   }
 
-  #putCoordinate(c: PutCoordinateCommand, signal: AbortSignal): Promise<StoredReply> {
-    return this.#coordinate(c, c.props, c.context, signal, (stored) => {
+  #putCoordinate(c: PutCoordinateCommand): StoredReply | Promise<StoredReply> {
+    return this.#coordinate(c, c.props, c.context, (stored) => {
       if (c.ifNoneMatch === true && stored !== undefined && resolve(stored, c.props).length > 0) {
         throw new PreconditionFailedError(`${describeKey(c)}: if_none_match, but the key has a value`);
       }
@@ -144,83 +155,96 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     });
   }
 
-  #deleteCoordinate(c: DeleteCoordinateCommand, signal: AbortSignal): Promise<StoredReply> {
-    return this.#coordinate(c, c.props, c.context, signal, () => makeTombstone);
+  #deleteCoordinate(c: DeleteCoordinateCommand): StoredReply | Promise<StoredReply> {
+    return this.#coordinate(c, c.props, c.context, () => makeTombstone);
   }
 
   /** Read, check conditions (`prepare` throws), stamp, applyPut, write. */
-  async #coordinate(
+  #coordinate(
     ref: KeyRef,
     props: ObjectProps,
     context: VersionVector,
-    signal: AbortSignal,
     prepare: (stored: RObject | undefined) => (lastModified: Hlc, vtag: string) => Content,
-  ): Promise<StoredReply> {
-    const stored = (await this.#read(ref, signal))?.object;
-    const build = prepare(stored);
-    const content = build(nextTimestamp(this.#o.clock, stored, this.#o.wallClockMs()), newVtag(this.#o.random));
+  ): StoredReply | Promise<StoredReply> {
+    const stored = this.#read(ref);
+    const build = prepare(stored?.object);
+    const content = build(nextTimestamp(this.#o.clock, stored?.object, this.#o.wallClockMs()), newVtag(this.#o.random));
     const request = { bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key, context, content };
-    const result = applyPut(stored, request, this.actor, props, { limits: this.#o.limits ?? {} });
-    if (result.replaced) await this.#write(result.object, undefined, signal);
-    return { kind: 'stored', object: result.object, replaced: result.replaced, warnings: result.warnings };
+    const result = applyPut(stored?.object, request, this.actor, props, { limits: this.#o.limits ?? {} });
+    if (!result.replaced) {
+      assert(stored !== undefined, 'only a stored newer value keeps a write from replacing it');
+      return { kind: 'stored', replaced: false, warnings: result.warnings, bytes: stored.bytes, object: stored.object };
+    }
+    const bytes = encodeObject(result.object);
+    const reply: StoredReply = { kind: 'stored', replaced: true, warnings: result.warnings, bytes, object: result.object };
+    return this.#write(result.object, bytes, stored === undefined ? false : hasLiveIndexes(stored.object)).then(() => reply);
   }
 
-  async #putReplicate(c: PutReplicateCommand, signal: AbortSignal): Promise<StoredReply> {
-    const incoming = checkedObject(c.object);
+  /**
+   * A replica's copy: stored as its bytes when nothing is stored, when the
+   * same bytes are stored already (nothing to write), or when its clock
+   * absorbs the stored one; otherwise merged and encoded.
+   */
+  #putReplicate(c: PutReplicateCommand): StoredReply | Promise<StoredReply> {
+    const incoming = c.object ?? decodeObject(c.bytes);
     observeObject(this.#o.clock, incoming, this.#o.wallClockMs());
-    const object = await this.#merge(incoming, c.props, signal);
-    return { kind: 'stored', object, replaced: true, warnings: [] };
+    const storedBytes = this.#o.store.getSync(incoming);
+    if (storedBytes !== undefined && sameBytes(storedBytes, c.bytes)) return { kind: 'stored', replaced: true, warnings: [] };
+    const stored = storedBytes === undefined ? undefined : this.#decodeOrCorrupt(incoming, storedBytes);
+    const same: StoredReply = { kind: 'stored', replaced: true, warnings: [] };
+    if (stored === undefined) {
+      // Nothing (or corrupt bytes, whose index entries are unknown) is stored.
+      return this.#write(incoming, c.bytes, storedBytes === undefined ? false : undefined).then(() => same);
+    }
+    const previousHadIndexes = hasLiveIndexes(stored);
+    if (!c.props.lastWriteWins && absorbs(incoming.clock, stored.clock)) return this.#write(incoming, c.bytes, previousHadIndexes).then(() => same);
+    const merged = mergeReplicas(stored, incoming, c.props);
+    const bytes = encodeObject(merged);
+    const reply: StoredReply = { kind: 'stored', replaced: true, warnings: [], bytes };
+    if (sameBytes(bytes, storedBytes as Uint8Array)) return reply; // what is stored already covers the copy
+    return this.#write(merged, bytes, previousHadIndexes).then(() => reply);
   }
 
-  /** Merges `incoming` into the stored copy (corrupt stored bytes are replaced); writes only if it changed. */
-  async #merge(incoming: RObject, props: ObjectProps, signal: AbortSignal): Promise<RObject> {
-    const stored = await this.#readOrCorrupt(incoming, signal);
-    const base = stored?.object ?? newObject(incoming.bucketType, incoming.bucket, incoming.key);
-    const merged = mergeReplicas(base, incoming, props);
-    await this.#write(merged, stored?.bytes, signal);
-    return merged;
-  }
-
-  /** Like #read, but corrupt stored bytes read as absent (for merges, which replace them). */
-  async #readOrCorrupt(ref: KeyRef, signal: AbortSignal): Promise<Stored | undefined> {
+  /** The stored object, or undefined when its bytes are corrupt (a merge replaces them). */
+  #decodeOrCorrupt(ref: KeyRef, bytes: Uint8Array): RObject | undefined {
     try {
-      return await this.#read(ref, signal);
+      return this.#decode(ref, bytes);
     } catch (err) {
       if (err instanceof CorruptObjectError) return undefined;
       throw err;
     }
   }
 
-  async #reap(c: ReapCommand, signal: AbortSignal): Promise<ReapReply> {
-    const stored = await this.#read(c, signal);
+  #reap(c: ReapCommand): ReapReply | Promise<ReapReply> {
+    const stored = this.#read(c);
     if (stored === undefined) return { kind: 'reaped' };
     if (!isTombstone(stored.object)) return { kind: 'kept', reason: 'live' };
     if (!vvEqual(contextOf(stored.object), c.expectedContext)) return { kind: 'kept', reason: 'context_changed' };
     this.#changed(c);
-    await this.#o.store.delete(c, { signal });
-    return { kind: 'reaped' };
+    return this.#o.store.delete(c, NO_SIGNAL).then(() => ({ kind: 'reaped' }));
   }
 
   get #rowsPerPage(): number {
     return this.#o.foldRowsPerPageMax ?? VNODE_FOLD_ROWS_PER_PAGE_MAX;
   }
 
-  async #read(ref: KeyRef, signal: AbortSignal): Promise<Stored | undefined> {
-    const bytes = await this.#o.store.get(ref, { signal });
-    if (bytes === undefined) return undefined;
+  #read(ref: KeyRef): Stored | undefined {
+    const bytes = this.#o.store.getSync(ref);
+    return bytes === undefined ? undefined : { object: this.#decode(ref, bytes), bytes };
+  }
+
+  #decode(ref: KeyRef, bytes: Uint8Array): RObject {
     const object = decodeObject(bytes);
     if (object.bucketType !== ref.bucketType || object.bucket !== ref.bucket || object.key !== ref.key) {
       throw new CorruptObjectError(`${describeKey(ref)}: stored object names ${describeKey(object)}`);
     }
-    return { object, bytes };
+    return object;
   }
 
-  /** Stores `obj` with the index entries of its live siblings; skips the write when the bytes did not change. */
-  async #write(obj: RObject, previous: Uint8Array | undefined, signal: AbortSignal): Promise<void> {
-    const bytes = encodeObject(obj);
-    if (previous !== undefined && Buffer.from(previous).equals(bytes)) return;
+  /** Stores `bytes` (the encoding of `obj`) with the index entries of its live siblings. */
+  #write(obj: RObject, bytes: Uint8Array, previousHadIndexes: boolean | undefined): Promise<void> {
     this.#changed(obj);
-    await this.#o.store.put(obj, bytes, liveIndexes(obj), { signal });
+    return this.#o.store.put(obj, bytes, liveIndexes(obj), previousHadIndexes === undefined ? NO_SIGNAL : { previousHadIndexes });
   }
 
   /** Notes a key written or removed while a handoff runs (bounded: on overflow the handoff starts over). */
@@ -291,19 +315,20 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       const seen = byKey.get(id);
       byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
     }
-    const signal = new AbortController().signal;
     const writes: { key: KeyRef; value: Uint8Array; indexes: IndexEntry[] }[] = [];
     for (const { object, bytes } of byKey.values()) {
       observeObject(this.#o.clock, object, this.#o.wallClockMs());
-      const stored = await this.#readOrCorrupt(object, signal);
+      const storedBytes = this.#o.store.getSync(object);
+      const storedObject = storedBytes === undefined ? undefined : this.#decodeOrCorrupt(object, storedBytes);
+      const stored = storedObject === undefined ? undefined : { object: storedObject, bytes: storedBytes as Uint8Array };
       // Nothing here yet: the sender's bytes are stored as they are (already checked by decoding).
       const merged = stored === undefined ? object : mergeReplicas(stored.object, object, HANDOFF_MERGE_PROPS);
       const value = stored === undefined && bytes !== undefined ? bytes : encodeObject(merged);
-      if (stored !== undefined && Buffer.from(stored.bytes).equals(value)) continue;
+      if (stored !== undefined && sameBytes(stored.bytes, value)) continue;
       writes.push({ key: merged, value, indexes: liveIndexes(merged) });
     }
     for (const w of writes) this.#changed(w.key);
-    await this.#o.store.putMany(writes, { signal }); // one transaction for the batch
+    await this.#o.store.putMany(writes, NO_SIGNAL); // one transaction for the batch
   }
 
   async handoffSize(): Promise<number> {
@@ -326,4 +351,18 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
 /** One string per key, for maps of keys. */
 function keyId(ref: KeyRef): string {
   return `${ref.bucketType}\u0000${ref.bucket}\u0000${ref.key}`;
+}
+
+function replyDirective(reply: KvReply): VnodeDirective<KvReply> {
+  return { kind: 'reply', reply };
+}
+
+/** Operating errors become error replies; programmer errors (not RondoErrors) propagate to the host. */
+function errorDirective(err: unknown): VnodeDirective<KvReply> {
+  if (err instanceof RondoError) return { kind: 'reply', reply: errorReply(err) };
+  throw err;
+}
+
+function hasLiveIndexes(obj: RObject): boolean {
+  return liveIndexes(obj).length > 0;
 }

@@ -1,7 +1,6 @@
 // Small pure helpers of the KV vnode.
 import type { IndexEntry, StoredKey } from '../backend/index.js';
-import { CorruptObjectError } from '../errors.js';
-import { decodeObject, encodeObject, values } from '../object/index.js';
+import { values } from '../object/index.js';
 import type { RObject } from '../object/index.js';
 
 /** Union of the index entries of every live (not deleted) sibling. */
@@ -20,15 +19,4 @@ export function utf8(bytes: Uint8Array): string {
 
 export function sameKey(k: StoredKey, o: RObject): boolean {
   return k.bucketType === o.bucketType && utf8(k.bucket) === o.bucket && utf8(k.key) === o.key;
-}
-
-/** A peer's object, checked as strictly as stored bytes (a round trip through the codec). */
-export function checkedObject(obj: RObject): RObject {
-  let bytes: Uint8Array;
-  try {
-    bytes = encodeObject(obj);
-  } catch (err) {
-    throw new CorruptObjectError(`replicated object does not encode: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return decodeObject(bytes);
 }

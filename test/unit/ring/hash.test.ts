@@ -1,8 +1,8 @@
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { chashKey, partitionOf, partitionStart, RING_TOP, validateRingSize } from '../../../src/core/ring/hash.js';
+import { chashKey, keyPartition, partitionOf, partitionStart, RING_TOP, validateRingSize } from '../../../src/core/ring/hash.js';
 import { InvalidArgumentError } from '../../../src/core/errors.js';
 
 const RING_SIZES = [8, 16, 32, 64, 128, 256, 512, 1024];
@@ -93,4 +93,14 @@ describe('partition arithmetic', () => {
     assert.throws(() => partitionStart(-1, 64), InvalidArgumentError);
     assert.throws(() => partitionStart(1.5, 64), InvalidArgumentError);
   });
+});
+
+test('keyPartition equals partitionOf(chashKey) for every ring size (property)', () => {
+  fc.assert(
+    fc.property(fc.string(), fc.oneof(fc.string(), fc.uint8Array()), fc.oneof(fc.string(), fc.uint8Array()), fc.integer({ min: 3, max: 10 }), (type, bucket, key, bits) => {
+      const ringSize = 2 ** bits;
+      assert.equal(keyPartition(type, bucket, key, ringSize), partitionOf(chashKey(type, bucket, key), ringSize));
+    }),
+    { numRuns: 2_000 },
+  );
 });

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbortedError } from '../../../../src/core/errors.js';
-import { FOLD_BATCH_ROWS_DEFAULT } from '../../../../src/kv/backend/index.js';
+import { FOLD_BATCH_ROWS_DEFAULT, VALUE_BYTES_MAX, ValueTooLargeError } from '../../../../src/kv/backend/index.js';
 import { runErrorCompliance } from './compliance-errors.js';
 import { runIndexCompliance } from './compliance-index.js';
 import { runListingCompliance } from './compliance-listing.js';
@@ -53,6 +53,35 @@ function runBasicCompliance(setup: EngineSetup): void {
       assert.equal(text(read), 'abc');
       read[0] = 0x7a;
       assert.equal(text(await p.get(k('x'))), 'abc');
+    });
+
+    it('getSync reads what get reads, as a plain Uint8Array the caller may change', async () => {
+      const p = engine().partition(0);
+      assert.equal(p.getSync(k('none')), undefined);
+      await p.put(k('s'), bytes('sync'), []);
+      const read = p.getSync(k('s'))!;
+      assert.equal(Object.getPrototypeOf(read), Uint8Array.prototype);
+      assert.deepEqual(read, await p.get(k('s')));
+      read[0] = 0x7a;
+      assert.equal(text(p.getSync(k('s'))), 'sync');
+    });
+
+    it('a put told the key had no index entries writes the value alone; later puts still manage entries', async () => {
+      const p = engine().partition(0);
+      const value = bytes('fast');
+      const written = p.put(k('f'), value, [], { previousHadIndexes: false });
+      value[0] = 0x7a; // the caller reuses its buffer before the commit
+      await written;
+      assert.equal(text(await p.get(k('f'))), 'fast');
+      await p.put(k('f'), bytes('indexed'), [{ index: 'i_bin', value: 'x' }], { previousHadIndexes: false });
+      assert.deepEqual((await collect(p.indexRange({ bucketType: 'default', bucket: 'b', index: 'i_bin', start: 'x' }))).map((h) => text(h.key)), ['f']);
+      await p.put(k('f'), bytes('plain'), [], { previousHadIndexes: true });
+      assert.deepEqual(await collect(p.indexRange({ bucketType: 'default', bucket: 'b', index: 'i_bin', start: 'x' })), [], 'entries removed by a put that knows there were some');
+      await p.put(k('f'), bytes('again'), [], { previousHadIndexes: false });
+      assert.equal(text(await p.get(k('f'))), 'again');
+      await p.delete(k('f'));
+      assert.equal(await p.isEmpty(), true, 'no reverse row left behind');
+      await assert.rejects(p.put(k('big'), new Uint8Array(VALUE_BYTES_MAX + 1), [], { previousHadIndexes: false }), ValueTooLargeError);
     });
 
     it('applies concurrent writes to one key in call order', async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { emptyClock, join, size, sync, updateWithDot, values, vvCovers, vvMerge } from '../../../../src/kv/object/index.js';
+import { absorbs, emptyClock, join, size, sync, updateWithDot, values, vvCovers, vvMerge } from '../../../../src/kv/object/index.js';
 import type { Dot, DvvSet, VersionVector } from '../../../../src/kv/object/index.js';
 
 const ACTORS = ['n1/0', 'n2/0', 'n3/0', 'n4/0'];
@@ -107,6 +107,28 @@ test('sync is commutative, associative and idempotent on reachable replica state
     }),
     { numRuns: 150 },
   );
+});
+
+test('absorbs(b, a) holds exactly when sync(a, b) is b (the replica shortcut)', () => {
+  const shape = (c: DvvSet<string>) => c.entries.map((e) => [e.actor, e.counter, e.values.map(([n]) => n)]);
+  let absorbed = 0;
+  let notAbsorbed = 0;
+  fc.assert(
+    fc.property(historyArb, ([n, ops]) => {
+      const { replicas, snapshots } = run(ops, n, false);
+      const states = [...replicas, ...snapshots, emptyClock<string>()];
+      for (const a of states) {
+        for (const b of states) {
+          const expected = JSON.stringify(shape(sync(a, b))) === JSON.stringify(shape(b));
+          assert.equal(absorbs(b, a), expected, `absorbs(${JSON.stringify(shape(b))}, ${JSON.stringify(shape(a))})`);
+          if (expected) absorbed++;
+          else notAbsorbed++;
+        }
+      }
+    }),
+    { numRuns: 300 },
+  );
+  assert.ok(absorbed > 100 && notAbsorbed > 100, `both outcomes exercised (${absorbed} absorbed, ${notAbsorbed} not)`);
 });
 
 test('disciplined clients: siblings never exceed the number of concurrent writers', () => {

@@ -14,7 +14,7 @@ describe('KvService: duplicated requests', () => {
     const target = c.kv('n1').preflist(REF).find((t) => t.node !== 'n1');
     assert.ok(target, 'a replica on another node');
     const request = {
-      type: 'kv.vnode-request', reqId: 'n1:0:dup-1', partition: target.partition,
+      type: 'kv.vnode-request', reqId: 2 ** 40 + 1, partition: target.partition,
       command: { kind: 'put-coordinate', ...REF, props: { allowMult: true, lastWriteWins: false }, context: [], content: text('once') },
     } as unknown as WireMessage;
     const env = c.envs.get('n1')!;

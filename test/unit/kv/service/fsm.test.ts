@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { reapableContext } from '../../../../src/kv/coord/delete-fsm.js';
 import { GetFsm } from '../../../../src/kv/coord/get-fsm.js';
 import { PutFsm } from '../../../../src/kv/coord/put-fsm.js';
-import { HybridClock, applyPut, makeContent, makeTombstone, type RObject } from '../../../../src/kv/object/index.js';
+import { HybridClock, applyPut, contextOf, encodeObject, makeContent, makeTombstone, mergeReplicas, type RObject } from '../../../../src/kv/object/index.js';
 import { REF } from './harness.js';
 
 const PROPS = { allowMult: false, lastWriteWins: false };
@@ -27,14 +27,63 @@ describe('coordinator state machines', () => {
     assert.equal(fsm.start().send.length, 3);
     const old = object('old');
     const fresh = object('new', old);
-    let out = fsm.result(0, { kind: 'reply', reply: { kind: 'object', object: fresh } });
+    let out = fsm.result(0, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(fresh) } });
     assert.equal(out.answer, undefined);
-    out = fsm.result(1, { kind: 'reply', reply: { kind: 'object', object: old } });
+    out = fsm.result(1, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(old) } });
     assert.equal(out.answer?.ok, true);
     assert.equal(out.done, false);
     out = fsm.result(2, { kind: 'reply', reply: { kind: 'notfound' } });
     assert.equal(out.done, true);
     assert.deepEqual(out.send.map((s) => [s.index, s.command.kind]), [[1, 'put-replicate'], [2, 'put-replicate']]);
+    const repair = out.send[0]!.command;
+    assert.ok(repair.kind === 'put-replicate');
+    assert.deepEqual(repair.bytes, encodeObject(fresh), 'the repair carries the merge, encoded');
+  });
+
+  it('get: replicas in sync need no merge and no repair; corrupt or foreign bytes count as a failed replica', () => {
+    const fsm = new GetFsm({ ref: REF, targets: TARGETS, r: 2, pr: 0, notfoundOk: true, basicQuorum: false, props: PROPS, timeoutMs: 1_000, what: 'get' });
+    fsm.start();
+    const value = object('v');
+    fsm.result(0, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(value) } });
+    const out = fsm.result(1, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(value) } });
+    assert.ok(out.answer?.ok === true && out.answer.value.found);
+    assert.deepEqual(out.answer.value.context, contextOf(value));
+    const last = fsm.result(2, { kind: 'reply', reply: { kind: 'object', bytes: new Uint8Array([1, 2, 3]) } });
+    assert.equal(last.done, true);
+    assert.deepEqual(last.send, [], 'a corrupt replica is not a repair target (it failed)');
+
+    const strict = new GetFsm({ ref: REF, targets: TARGETS, r: 3, pr: 0, notfoundOk: true, basicQuorum: false, props: PROPS, timeoutMs: 1_000, what: 'get' });
+    strict.start();
+    const foreign = applyPut(undefined, { ...REF, key: 'other', context: [], content: makeContent({ value: new Uint8Array([1]), lastModified: { wallMs: 1, logical: 0 }, vtag: 'x' }) }, 'n1/1/0', PROPS).object;
+    strict.result(0, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(value) } });
+    strict.result(1, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(value) } });
+    const refused = strict.result(2, { kind: 'reply', reply: { kind: 'object', bytes: encodeObject(foreign) } });
+    assert.ok(refused.answer !== undefined && !refused.answer.ok);
+    assert.match(refused.answer.error.message, /kv_corrupt_object/);
+  });
+
+  it('put: the coordinator\'s bytes are replicated as they are; a replica that stored them replies none, one that merged replies its bytes', () => {
+    const fsm = new PutFsm({
+      targets: TARGETS, coordinator: 0, props: PROPS, w: 3, pw: 0, dw: 3, returnBody: true, timeoutMs: 1_000, what: 'put',
+      command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+    });
+    assert.deepEqual(fsm.start().send.map((s) => s.index), [0]);
+    const written = object('w');
+    const bytes = encodeObject(written);
+    const out = fsm.result(0, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [], bytes, object: written } });
+    assert.deepEqual(out.send.map((s) => s.index), [1, 2]);
+    for (const s of out.send) {
+      assert.ok(s.command.kind === 'put-replicate');
+      assert.equal(s.command.bytes, bytes, 'the same bytes, not a re-encoding');
+    }
+    const concurrent = object('c');
+    const merged = mergeReplicas(concurrent, written, PROPS);
+    fsm.result(1, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [] } });
+    const last = fsm.result(2, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [], bytes: encodeObject(merged) } });
+    assert.ok(last.answer?.ok === true);
+    assert.deepEqual(last.answer.value.context, contextOf(mergeReplicas(written, merged, PROPS)), 'the answer merges what each replica stored');
+    assert.deepEqual(fsm.stored()[1], written, 'a replica replying no bytes stored the coordinator\'s object');
+    assert.equal(last.done, true);
   });
 
   it('put: PW above the primaries up is refused before anything is sent', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { openMemoryEngine } from '../../../../src/kv/backend/index.js';
-import { contextOf } from '../../../../src/kv/object/index.js';
+import { contextOf, decodeObject } from '../../../../src/kv/object/index.js';
 import type { HandoffItem } from '../../../../src/core/vnode/types.js';
 import { decodeHandoffKey, encodeHandoffKey } from '../../../../src/kv/vnode/index.js';
 import { KEY, MULT, expectKind, harness } from './helpers.js';
@@ -31,10 +31,10 @@ test('handoff: items folded from one vnode merge into another; then the source i
   await target.vnode.handleHandoffData(items);
   await target.vnode.handleHandoffData([items[0]!]); // a resent item changes nothing
   for (const k of ['a', 'c']) {
-    const src = expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').object;
-    assert.deepEqual(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').object, src);
+    const src = decodeObject(expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').bytes);
+    assert.deepEqual(decodeObject(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').bytes), src);
   }
-  const b = expectKind(await target.run({ kind: 'get', ...KEY, key: 'b' }), 'object').object;
+  const b = decodeObject(expectKind(await target.run({ kind: 'get', ...KEY, key: 'b' }), 'object').bytes);
   assert.deepEqual(contextOf(b), [['n1/1/0', 1], ['n2/2/0', 1]]);
   const tags: string[] = [];
   for await (const hit of engine.partition(2).indexRange({ bucketType: KEY.bucketType, bucket: KEY.bucket, index: 'tag_bin', start: '', end: '~' })) {
@@ -66,8 +66,8 @@ test('handoff: changes made while handing off are recorded, taken once, and lost
   assert.deepEqual(await source.vnode.takeHandoffChanges(10), [], 'taken changes are forgotten');
   await target.vnode.handleHandoffData([...first, ...rest]);
   for (const k of ['before', 'during-1', 'during-2']) {
-    const src = expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').object;
-    assert.deepEqual(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').object, src, k);
+    const src = decodeObject(expectKind(await source.run({ kind: 'get', ...KEY, key: k }), 'object').bytes);
+    assert.deepEqual(decodeObject(expectKind(await target.run({ kind: 'get', ...KEY, key: k }), 'object').bytes), src, k);
   }
   // A target that already holds a key merges; one batch with two copies of a key merges them first.
   await target.vnode.handleHandoffData([...first, ...first]);

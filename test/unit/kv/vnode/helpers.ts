@@ -5,7 +5,7 @@ import { Prng } from '../../../../src/core/sim/index.js';
 import type { VnodeContext } from '../../../../src/core/vnode/types.js';
 import { openMemoryEngine } from '../../../../src/kv/backend/index.js';
 import type { StorageEngine } from '../../../../src/kv/backend/index.js';
-import { HybridClock, contextOf, siblings } from '../../../../src/kv/object/index.js';
+import { HybridClock, contextOf, decodeObject, siblings } from '../../../../src/kv/object/index.js';
 import type { ObjectLimits, ObjectProps, RObject } from '../../../../src/kv/object/index.js';
 import { KvVnode } from '../../../../src/kv/vnode/index.js';
 import type { KvCommand, KvReply, PutContent } from '../../../../src/kv/vnode/index.js';
@@ -73,10 +73,18 @@ export function expectKind<K extends KvReply['kind']>(reply: KvReply, kind: K): 
 
 export async function put(h: Harness, text: string, context: RObject | undefined, props: ObjectProps = MULT, extra: Partial<PutContent> = {}): Promise<RObject> {
   const ctxVv = context === undefined ? [] : contextOf(context);
-  return expectKind(await h.run({ kind: 'put-coordinate', ...KEY, props, context: ctxVv, content: body(text, extra) }), 'stored').object;
+  const stored = expectKind(await h.run({ kind: 'put-coordinate', ...KEY, props, context: ctxVv, content: body(text, extra) }), 'stored');
+  return storedObject(stored);
+}
+
+/** A coordinated write's stored object: its in-process object, checked against the bytes it replied. */
+export function storedObject(stored: Extract<KvReply, { kind: 'stored' }>): RObject {
+  assert.ok(stored.bytes !== undefined && stored.object !== undefined, 'a coordinated write replies its bytes and its object');
+  assert.deepEqual(decodeObject(stored.bytes), stored.object);
+  return stored.object;
 }
 
 export async function get(h: Harness): Promise<RObject | undefined> {
   const reply = await h.run({ kind: 'get', ...KEY });
-  return reply.kind === 'notfound' ? undefined : expectKind(reply, 'object').object;
+  return reply.kind === 'notfound' ? undefined : decodeObject(expectKind(reply, 'object').bytes);
 }

@@ -189,7 +189,7 @@ describe('KV vnode: malformed listing commands', () => {
     { kind: 'index-query', ...base, index: 'i_bin', start: 'a', continuation: { term: 'a' } },
     { kind: 'index-query', ...base, index: 'i_bin', start: 'a', pageSize: -1 },
   ];
-  const request = (command: unknown) => ({ type: 'kv.vnode-request', reqId: 'n1:0:1', partition: 0, command }) as WireMessage;
+  const request = (command: unknown) => ({ type: 'kv.vnode-request', reqId: 1, partition: 0, command }) as WireMessage;
 
   it('parseKvMessage refuses them, and the vnode answers invalid_argument without crashing', async () => {
     const h = harness();
@@ -209,7 +209,7 @@ describe('KV vnode: malformed listing commands', () => {
       { kind: 'index-query', ...base, index: '$bucket', start: 'b' },
     ];
     for (const command of good) assert.equal(typeof parseKvMessage(request(command)), 'object', JSON.stringify(command));
-    const reply = (r: unknown) => ({ type: 'kv.vnode-reply', reqId: 'x', reply: r }) as WireMessage;
+    const reply = (r: unknown) => ({ type: 'kv.vnode-reply', reqId: 2, reply: r }) as WireMessage;
     assert.equal(typeof parseKvMessage(reply({ kind: 'buckets', buckets: [{ bucketType: 'a', bucket: 'b' }], continuation: { bucketType: 'a', bucket: 'b' } })), 'object');
     assert.equal(typeof parseKvMessage(reply({ kind: 'index-hits', hits: [{ term: 1, key: 'k' }, { key: 'j' }], continuation: { term: 1, key: 'k' } })), 'object');
     for (const bad of [{ kind: 'buckets', buckets: ['b'] }, { kind: 'index-hits', hits: [{ term: 1 }] }, { kind: 'keys', keys: [1] }, { kind: 'index-hits', hits: [], continuation: { key: 'k' } }]) {

@@ -3,13 +3,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { PartitionStore } from '../../../../src/kv/backend/index.js';
-import { contextOf } from '../../../../src/kv/object/index.js';
+import { contextOf, decodeObject, encodeObject } from '../../../../src/kv/object/index.js';
 import type { RObject } from '../../../../src/kv/object/index.js';
-import { KEY, MULT, expectKind, get, harness, put, texts } from './helpers.js';
+import { KEY, MULT, expectKind, get, harness, put, storedObject, texts } from './helpers.js';
 import type { Harness } from './helpers.js';
 
+/** Replicates `object` as bytes; returns what the replica holds afterwards, checked against its reply. */
 async function replicate(h: Harness, object: RObject): Promise<RObject> {
-  return expectKind(await h.run({ kind: 'put-replicate', props: MULT, object }), 'stored').object;
+  const bytes = encodeObject(object);
+  const reply = expectKind(await h.run({ kind: 'put-replicate', props: MULT, bytes }), 'stored');
+  const held = (await get(h))!;
+  // No bytes in the reply means: exactly the sent object is stored.
+  assert.deepEqual(held, reply.bytes === undefined ? decodeObject(bytes) : decodeObject(reply.bytes));
+  return held;
 }
 
 async function indexTerms(store: PartitionStore, index: string, start: string): Promise<string[]> {
@@ -42,7 +48,8 @@ test('put-replicate merges concurrent writes of two vnodes into siblings; replay
 test('put-replicate refuses a malformed object with kv_corrupt_object', async () => {
   const h = harness();
   const bad = { ...KEY, clock: { entries: [{ actor: '', counter: 0, values: [] }] } } as unknown as RObject;
-  assert.equal(expectKind(await h.run({ kind: 'put-replicate', props: MULT, object: bad }), 'error').code, 'kv_corrupt_object');
+  assert.equal(expectKind(await h.run({ kind: 'put-replicate', props: MULT, bytes: encodeObject(bad) }), 'error').code, 'kv_corrupt_object');
+  assert.equal(expectKind(await h.run({ kind: 'put-replicate', props: MULT, bytes: new Uint8Array([1, 2, 3]) }), 'error').code, 'kv_corrupt_object');
   assert.equal(await get(h), undefined);
 });
 
@@ -65,7 +72,7 @@ test('index entries follow the live siblings and vanish after delete + reap', as
   const replaced = await put(h, 'three', both, MULT, { indexes: [['color_bin', 'green']] });
   assert.deepEqual(await indexTerms(store, 'color_bin', ''), ['green:k']);
   assert.notDeepEqual(contextOf(first), contextOf(replaced));
-  const deleted = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(replaced) }), 'stored').object;
+  const deleted = storedObject(expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(replaced) }), 'stored'));
   assert.deepEqual(texts(deleted), []);
   assert.deepEqual(await indexTerms(store, 'color_bin', ''), [], 'a tombstone has no index entries');
   assert.deepEqual(expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(deleted) }), 'reaped'), { kind: 'reaped' });
@@ -76,7 +83,7 @@ test('index entries follow the live siblings and vanish after delete + reap', as
 test('delete-coordinate writes a tombstone that get still returns; reap removes it', async () => {
   const h = harness();
   const obj = await put(h, 'one', undefined);
-  const tomb = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored').object;
+  const tomb = storedObject(expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored'));
   const got = (await get(h))!;
   assert.deepEqual(got, tomb);
   assert.deepEqual(texts(got, (d) => d), ['']);
@@ -88,7 +95,7 @@ test('delete-coordinate writes a tombstone that get still returns; reap removes 
 test('reap keeps the key when a write raced the delete, or when it is live', async () => {
   const h = harness();
   const obj = await put(h, 'one', undefined);
-  const tomb = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored').object;
+  const tomb = storedObject(expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(obj) }), 'stored'));
   // A concurrent write replicated from elsewhere lands after the delete.
   const other = harness({ node: 'n2' });
   await replicate(h, await put(other, 'raced', undefined));
@@ -96,7 +103,40 @@ test('reap keeps the key when a write raced the delete, or when it is live', asy
   assert.deepEqual(texts((await get(h))!), ['raced']);
   // A second delete covering everything, then a stale reap context.
   const now = (await get(h))!;
-  const tomb2 = expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(now) }), 'stored').object;
+  const tomb2 = storedObject(expectKind(await h.run({ kind: 'delete-coordinate', ...KEY, props: MULT, context: contextOf(now) }), 'stored'));
   assert.deepEqual(expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb) }), 'kept'), { kind: 'kept', reason: 'context_changed' });
   expectKind(await h.run({ kind: 'reap', ...KEY, expectedContext: contextOf(tomb2) }), 'reaped');
+});
+
+test('put-replicate stores a copy that covers what is stored as the bytes it came in, and replies bytes only after a real merge', async () => {
+  const a = harness({ node: 'n1', seed: 1 });
+  const b = harness({ node: 'n2', seed: 2 });
+  const first = await put(a, 'one', undefined);
+  const firstBytes = encodeObject(first);
+  // Nothing stored on b: the bytes are stored as they are, and the reply says so by carrying none.
+  const onEmpty = expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: firstBytes }), 'stored');
+  assert.equal(onEmpty.bytes, undefined);
+  assert.deepEqual(await b.engine.partition(0).get(KEY), firstBytes);
+  // The same bytes again: nothing to write.
+  const puts = b.engine.stats().puts;
+  assert.equal(expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: firstBytes }), 'stored').bytes, undefined);
+  assert.equal(b.engine.stats().puts, puts, 'the same bytes are not written again');
+  // A later write through a (its clock covers b's copy): stored byte for byte, no merge.
+  const second = await put(a, 'two', first);
+  const secondBytes = encodeObject(second);
+  assert.equal(expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: secondBytes }), 'stored').bytes, undefined);
+  assert.deepEqual(await b.engine.partition(0).get(KEY), secondBytes);
+  // A concurrent write on b, then a's copy: a real merge, whose bytes come back.
+  const onB = await put(b, 'concurrent', undefined);
+  const third = await put(a, 'three', second);
+  const merged = expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: encodeObject(third) }), 'stored');
+  assert.ok(merged.bytes !== undefined, 'a merge replies what it stored');
+  assert.deepEqual(texts(decodeObject(merged.bytes)), ['concurrent', 'three']);
+  assert.deepEqual(await b.engine.partition(0).get(KEY), merged.bytes);
+  // An old copy b has already absorbed: nothing written, and the reply carries what b holds.
+  const writes = b.engine.stats().puts;
+  const old = expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: firstBytes }), 'stored');
+  assert.deepEqual(old.bytes, merged.bytes);
+  assert.equal(b.engine.stats().puts, writes);
+  assert.deepEqual(texts(onB), ['concurrent', 'two'], 'the blind write on b kept what b held');
 });
