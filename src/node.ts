@@ -103,7 +103,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb) }) });
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb), ...transportStats(transport) }) });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }
@@ -166,6 +166,12 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log.flush();
     },
   };
+}
+
+/** Node-to-node traffic since start: messages, and the socket writes and reads that carried them (their ratio is the batching). */
+function transportStats(transport: TcpTransport): Record<string, number> {
+  const s = transport.stats();
+  return { transport_messages_sent: s.messagesSent, transport_writes: s.writes, transport_messages_received: s.messagesReceived, transport_reads: s.reads };
 }
 
 /** PB API counters for /stats, named like Riak's pbc_* stats where one exists. */

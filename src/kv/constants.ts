@@ -48,5 +48,7 @@ export const VNODE_INDEX_HITS_PAGE_MAX = 1_000; // option: the command's pageSiz
  * can skip most rows, and a page must still end in bounded time.
  */
 export const VNODE_FOLD_ROWS_PER_PAGE_MAX = 10_000; // option: KvVnodeOptions.foldRowsPerPageMax
+/** Writes a vnode has issued and the engine not yet made durable; at the limit a write waits for the oldest (bounds the overlay of pending writes). */
+export const VNODE_PENDING_WRITES_MAX = 256; // option: KvVnodeOptions.pendingWritesMax
 
 assert(VNODE_FOLD_ROWS_PER_PAGE_MAX >= VNODE_FOLD_KEYS_PAGE_MAX && VNODE_FOLD_ROWS_PER_PAGE_MAX >= VNODE_INDEX_HITS_PAGE_MAX, 'an unfiltered page can fill');

@@ -46,7 +46,7 @@ import { RequestTable } from './service/request-table.js';
 import { SeenRequests } from './service/seen-requests.js';
 import { describeKey, HybridClock } from './object/index.js';
 import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
-import { KvVnode, decodeHandoffKey, errorReply } from './vnode/index.js';
+import { KvVnode, decodeHandoffKey, errorReply, pendingDurability, withoutPending } from './vnode/index.js';
 import type { KeyRef, KvCommand, KvReply, PutContent } from './vnode/index.js';
 
 export type { GetAnswer } from './coord/get-fsm.js';
@@ -367,7 +367,7 @@ export class KvService {
       for (const target of targets) {
         this.dispatch(target, { kind: 'reap', ...keyOf(ref), expectedContext }, BACKGROUND_REQUEST_TIMEOUT_MS, (outcome) => {
           if (outcome.kind === 'reply') this.env.log.debug({ key: describeKey(ref), node: target.node, reply: outcome.reply.kind }, 'reap');
-          else this.env.log.debug({ key: describeKey(ref), node: target.node, err: outcome.reason }, 'reap failed');
+          else if (outcome.kind === 'failed') this.env.log.debug({ key: describeKey(ref), node: target.node, err: outcome.reason }, 'reap failed');
         });
       }
     });
@@ -376,14 +376,31 @@ export class KvService {
 
   /** Run a command on a vnode: our own directly, a peer's through a request. */
   private readonly dispatch: Dispatch = (target, command, timeoutMs, done) =>
-    this.send(target, command, timeoutMs, false, (outcome) => done(outcome.ok ? { kind: 'reply', reply: outcome.reply } : { kind: 'failed', reason: reasonOf(outcome.error) }));
+    this.send(target, command, timeoutMs, false, (outcome) => {
+      if (!outcome.ok) return done({ kind: 'failed', reason: reasonOf(outcome.error) });
+      const durable = pendingDurability(outcome.reply);
+      if (durable === undefined) return done({ kind: 'reply', reply: outcome.reply });
+      if (!EARLY_REPORTED_COMMANDS.has(command.kind)) return afterDurable(outcome.reply, durable, (settled) => done(settled.ok ? { kind: 'reply', reply: settled.reply } : { kind: 'failed', reason: reasonOf(settled.error) }));
+      done({ kind: 'reply', reply: withoutPending(outcome.reply), durable: false });
+      durable.then(
+        () => done({ kind: 'durable' }),
+        (err: unknown) => done({ kind: 'failed', reason: reasonOf(err) }),
+      );
+    });
 
   /** dispatch for the coverage queries (index/queries.ts), which await a promise per page. */
   private sendPromise(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number): Promise<KvReply> {
-    return new Promise((resolve, reject) => this.send(target, command, timeoutMs, false, (outcome) => (outcome.ok ? resolve(outcome.reply) : reject(outcome.error))));
+    return new Promise((resolve, reject) =>
+      this.send(target, command, timeoutMs, false, (outcome) => {
+        if (!outcome.ok) return reject(outcome.error);
+        const durable = pendingDurability(outcome.reply);
+        if (durable === undefined) return resolve(outcome.reply);
+        afterDurable(outcome.reply, durable, (settled) => (settled.ok ? resolve(settled.reply) : reject(settled.error)));
+      }),
+    );
   }
 
-  private send(target: { node: NodeName; partition: number }, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean, done: (outcome: SendOutcome) => void): void {
+  private send(target: { node: NodeName; partition: number; primary?: boolean }, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean, done: (outcome: SendOutcome) => void): void {
     if (target.node === this.name) return this.runLocal(target.partition, command, timeoutMs, forwarded, done);
     let reqId: number;
     try {
@@ -391,7 +408,8 @@ export class KvService {
     } catch (err) {
       return done({ ok: false, error: err instanceof RondoError ? err : new RondoError('internal', String(err)) });
     }
-    if (!this.cluster.send(target.node, requestMessage(reqId, target.partition, command, forwarded))) {
+    const primaryEpoch = target.primary === true ? this.cluster.ring().ownership.epoch : undefined;
+    if (!this.cluster.send(target.node, requestMessage(reqId, target.partition, command, { forwarded, ...(primaryEpoch === undefined ? {} : { primaryEpoch }) }))) {
       this.requests.fail(reqId, new PeerUnreachableError(`could not send to ${target.node}`));
     }
   }
@@ -429,17 +447,42 @@ export class KvService {
     const reply = (r: KvReply): void => {
       this.cluster.send(from, replyMessage(reqId, r));
     };
-    if (partition >= this.cluster.ring().ringSize) {
-      reply({ kind: 'error', code: 'invalid_argument', message: `no partition ${partition} in a ring of ${this.cluster.ring().ringSize}` });
+    const ring = this.cluster.ring();
+    if (partition >= ring.ringSize) {
+      reply({ kind: 'error', code: 'invalid_argument', message: `no partition ${partition} in a ring of ${ring.ringSize}` });
       return;
     }
-    this.runLocal(partition, command, undefined, forwarded, (outcome) =>
-      reply(outcome.ok ? outcome.reply : errorReply(outcome.error)),
-    );
+    // A peer hears of a write only once it is durable.
+    const answer = (outcome: SendOutcome): void => {
+      if (!outcome.ok) return reply(errorReply(outcome.error));
+      const durable = pendingDurability(outcome.reply);
+      if (durable === undefined) return reply(outcome.reply);
+      afterDurable(outcome.reply, durable, (settled) => reply(settled.ok ? settled.reply : errorReply(settled.error)));
+    };
+    // The sender took us for the owner by an older ring than ours, which names
+    // another: the owner serves it (once; see VnodeRequestMessage.primary).
+    const owner = ring.ownership.owners[partition];
+    if (msg.primary !== undefined && !forwarded && msg.primary.epoch < ring.ownership.epoch && owner !== undefined && owner !== this.name) {
+      this.env.log.debug({ from, partition, owner, senderEpoch: msg.primary.epoch, epoch: ring.ownership.epoch }, 'passing a command from a stale ring to the owner');
+      this.send({ node: owner, partition }, command, BACKGROUND_REQUEST_TIMEOUT_MS, true, answer);
+      return;
+    }
+    this.runLocal(partition, command, undefined, forwarded, answer);
   }
 }
 
 type SendOutcome = { ok: true; reply: KvReply } | { ok: false; error: RondoError };
+
+/** Commands a local coordinator hears of twice, written then durable: their replication need not wait for the fsync. */
+const EARLY_REPORTED_COMMANDS: ReadonlySet<KvCommand['kind']> = new Set(['put-coordinate', 'delete-coordinate']);
+
+/** Calls `done` with the reply once the write it reports is durable, or with the write's error. */
+function afterDurable(reply: KvReply, durable: Promise<void>, done: (outcome: SendOutcome) => void): void {
+  durable.then(
+    () => done({ ok: true, reply: withoutPending(reply) }),
+    (err: unknown) => done({ ok: false, error: err instanceof RondoError ? err : new RondoError('internal', `write failed: ${err instanceof Error ? err.message : String(err)}`) }),
+  );
+}
 
 /** The commands that are not idempotent: a duplicate delivery would issue a second dot. */
 const DEDUPLICATED_COMMANDS: ReadonlySet<KvCommand['kind']> = new Set(['put-coordinate', 'delete-coordinate']);

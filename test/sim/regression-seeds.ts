@@ -37,4 +37,9 @@ export const HANDOFF_REGRESSION_SEEDS: readonly { seed: number; phaseMs: number;
     found: 'a transfer whose receiver restarted was cancelled while it waited for acknowledgements, and the wait never looked at the cancellation: the partition stayed on the leaver forever. Fixed: every wait of a transfer checks for cancellation, and the timer wakes it.',
   },
   { seed: 32, phaseMs: 4_000, found: 'same bug as seed 45: a pending ownership transfer never completed' },
+  {
+    seed: 80,
+    phaseMs: 4_000,
+    found: 'one client\'s sequential PR=2/PW=2 writes became siblings: a coordinator with a stale ring replicated to the old owner of a partition after that owner had handed it off and dropped its copy; the old owner stored the write and it counted as a primary\'s, so PW=2 held while only one current owner had it, and a PR=2 read by the new ring missed it (found when replication stopped waiting for the local fsync). Fixed: a request says the ownership epoch by which the sender counts the receiver as the owner, and a receiver whose newer ring names another owner passes the command on to it.',
+  },
 ];

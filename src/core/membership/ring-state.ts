@@ -16,15 +16,29 @@ import type { MemberEntry, MemberStatus, Ownership, RingState } from './types.js
  */
 const STATUS_RANK: Record<MemberStatus, number> = { joining: 0, valid: 1, down: 2, leaving: 3, exiting: 4, removed: 5 };
 
+/**
+ * Canonical forms already computed, by object. Ring states and their parts
+ * are never mutated (see above), so an object's form never changes; gossip,
+ * ticks and merges ask for the same states' forms over and over.
+ */
+const canonicalForms = new WeakMap<object, string>();
+
 /** JSON with object keys sorted at every level: equal states, equal strings. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+  const known = canonicalForms.get(value);
+  if (known !== undefined) return known;
+  let form: string;
+  if (Array.isArray(value)) form = `[${value.map(canonicalJson).join(',')}]`;
+  else {
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
+      .sort();
+    form = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
+  }
+  canonicalForms.set(value, form);
+  return form;
 }
 
 /** Stable hash for cheap "do we hold the same ring" checks. */

@@ -23,6 +23,8 @@ export interface ConnectionOptions {
   readonly frameBytesMax: number;
   /** Counts frames rejected as malformed (stats). */
   readonly onRejected?: () => void;
+  /** Counts socket reads (stats). */
+  readonly onRead?: () => void;
 }
 
 const noHandlers: ConnectionHandlers = { frame: () => undefined, close: () => undefined };
@@ -33,6 +35,7 @@ export class Connection {
   private readonly log: Logger;
   private readonly decoder: FrameDecoder;
   private readonly onRejected: () => void;
+  private readonly onRead: () => void;
   private handlers: ConnectionHandlers = noHandlers;
   private closeReason: string | undefined;
   private closeNotified = false;
@@ -45,6 +48,7 @@ export class Connection {
     this.log = options.log;
     this.decoder = new FrameDecoder(options.frameBytesMax);
     this.onRejected = options.onRejected ?? (() => undefined);
+    this.onRead = options.onRead ?? (() => undefined);
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('drain', () => {
@@ -126,6 +130,7 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
+    this.onRead();
     let payloads: Buffer[];
     try {
       payloads = this.decoder.push(chunk);

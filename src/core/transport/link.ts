@@ -17,6 +17,8 @@ export interface LinkContext {
   readonly log: Logger;
   readonly limits: TransportLimits;
   readonly onRejected: () => void;
+  /** Counts socket reads (stats). */
+  readonly onRead: () => void;
   /** Install the post-handshake frame handling; `extra` gets close and drain. */
   readonly serve: (conn: Connection, peer: HandshakeResult, extra: Pick<ConnectionHandlers, 'close' | 'drain'>) => void;
 }
@@ -26,6 +28,8 @@ export interface LinkStats {
   readonly queuedMessages: number;
   readonly queuedBytes: number;
   readonly messagesSent: number;
+  /** Socket writes (one per flush: every message queued by then leaves in it). */
+  readonly writes: number;
 }
 
 type LinkState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'stopped';
@@ -39,6 +43,7 @@ export class OutboundLink {
   private queueHead = 0;
   private queuedBytes = 0;
   private messagesSent = 0;
+  private writes = 0;
   private conn: Connection | undefined;
   private version = 0;
   private attempts = 0;
@@ -99,6 +104,7 @@ export class OutboundLink {
       queuedMessages: this.queue.length - this.queueHead,
       queuedBytes: this.queuedBytes,
       messagesSent: this.messagesSent,
+      writes: this.writes,
     };
   }
 
@@ -108,7 +114,7 @@ export class OutboundLink {
     const { host, port } = parseAddress(this.address);
     this.state = 'connecting';
     const socket = connect({ host, port });
-    const conn = new Connection({ socket, log, remote: this.address, frameBytesMax: limits.frameBytesMax, onRejected: this.context.onRejected });
+    const conn = new Connection({ socket, log, remote: this.address, frameBytesMax: limits.frameBytesMax, onRejected: this.context.onRejected, onRead: this.context.onRead });
     this.conn = conn;
     const connectTimer = setTimeout(() => conn.close(`connect timed out after ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs);
     socket.once('connect', () => clearTimeout(connectTimer));
@@ -171,6 +177,7 @@ export class OutboundLink {
     const conn = this.conn;
     if (this.state !== 'ready' || conn === undefined) return;
     conn.cork();
+    this.writes += 1;
     try {
       // Stop at the socket's high-water mark; 'drain' schedules the rest.
       while (this.queueHead < this.queue.length && conn.hasRoom) {

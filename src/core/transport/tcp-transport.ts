@@ -43,7 +43,11 @@ export interface PeerStats {
 export interface TransportStats {
   readonly peers: Record<NodeName, PeerStats>;
   readonly messagesSent: number;
+  /** Socket writes that carried them (messages per write = batching). */
+  readonly writes: number;
   readonly messagesReceived: number;
+  /** Socket reads that brought them. */
+  readonly reads: number;
   readonly framesRejected: number;
   readonly inboundConnections: number;
 }
@@ -53,7 +57,7 @@ interface Peer {
   readonly links: Record<Channel, OutboundLink>;
 }
 
-const emptyLinkStats: LinkStats = { connected: false, queuedMessages: 0, queuedBytes: 0, messagesSent: 0 };
+const emptyLinkStats: LinkStats = { connected: false, queuedMessages: 0, queuedBytes: 0, messagesSent: 0, writes: 0 };
 
 export class TcpTransport implements NetworkPort {
   readonly limits: TransportLimits;
@@ -71,7 +75,7 @@ export class TcpTransport implements NetworkPort {
   private stopped = false;
   private receiveHandler: (from: NodeName, msg: WireMessage) => void = () => undefined;
   private requestHandler: RequestHandler | undefined;
-  private counters = { messagesReceived: 0, framesRejected: 0, messagesSentByRemovedPeers: 0 };
+  private counters = { messagesReceived: 0, reads: 0, framesRejected: 0, messagesSentByRemovedPeers: 0, writesByRemovedPeers: 0 };
 
   constructor(options: TcpTransportOptions) {
     assert(options.nodeName !== '', 'node name set');
@@ -87,6 +91,7 @@ export class TcpTransport implements NetworkPort {
       log: options.log,
       limits: this.limits,
       onRejected: () => (this.counters.framesRejected += 1),
+      onRead: () => (this.counters.reads += 1),
       serve: (conn, peer, extra) => this.serve(conn, peer, extra),
     };
   }
@@ -155,6 +160,7 @@ export class TcpTransport implements NetworkPort {
     const peer = this.peers.get(name);
     if (peer === undefined) return;
     this.counters.messagesSentByRemovedPeers += peer.links.control.stats().messagesSent + peer.links.bulk.stats().messagesSent;
+    this.counters.writesByRemovedPeers += peer.links.control.stats().writes + peer.links.bulk.stats().writes;
     peer.links.control.stop();
     peer.links.bulk.stop();
     this.peers.delete(name);
@@ -181,15 +187,18 @@ export class TcpTransport implements NetworkPort {
   stats(): TransportStats {
     const peers: Record<NodeName, PeerStats> = {};
     let messagesSent = this.counters.messagesSentByRemovedPeers;
+    let writes = this.counters.writesByRemovedPeers;
     const names = new Set([...this.peers.keys(), ...this.receivedByPeer.keys()]);
     for (const name of names) {
       const peer = this.peers.get(name);
       const control = peer?.links.control.stats() ?? emptyLinkStats;
       const bulk = peer?.links.bulk.stats() ?? emptyLinkStats;
       messagesSent += control.messagesSent + bulk.messagesSent;
+      writes += control.writes + bulk.writes;
       peers[name] = { address: peer?.address, control, bulk, messagesReceived: this.receivedByPeer.get(name) ?? 0 };
     }
-    return { peers, messagesSent, messagesReceived: this.counters.messagesReceived, framesRejected: this.counters.framesRejected, inboundConnections: this.inbound.size };
+    const { messagesReceived, reads, framesRejected } = this.counters;
+    return { peers, messagesSent, writes, messagesReceived, reads, framesRejected, inboundConnections: this.inbound.size };
   }
 
   private onInbound(socket: Socket): void {
@@ -199,7 +208,7 @@ export class TcpTransport implements NetworkPort {
       socket.destroy();
       return;
     }
-    const conn = new Connection({ socket, log: this.log, remote, frameBytesMax: this.limits.frameBytesMax, onRejected: this.linkContext.onRejected });
+    const conn = new Connection({ socket, log: this.log, remote, frameBytesMax: this.limits.frameBytesMax, onRejected: this.linkContext.onRejected, onRead: this.linkContext.onRead });
     this.inbound.add(conn);
     socket.once('close', () => this.inbound.delete(conn));
     const { clusterName, nodeName, clusterSecret } = this.options;

@@ -16,8 +16,14 @@ export interface VnodeTarget {
   primary: boolean;
 }
 
-/** A vnode's reply, or why none came (a RondoError code: timeout, overload, peer_unreachable, ...). */
-export type VnodeOutcome = { kind: 'reply'; reply: KvReply } | { kind: 'failed'; reason: string };
+/**
+ * A vnode's reply, or why none came (a RondoError code: timeout, overload,
+ * peer_unreachable, ...). A coordinated write on this node's own vnode is
+ * reported twice: its reply with `durable: false` as soon as the object is
+ * written (so replication starts at once), then `durable` or `failed` when
+ * the engine has settled it. Every other reply is durable when it comes.
+ */
+export type VnodeOutcome = { kind: 'reply'; reply: KvReply; durable?: false } | { kind: 'durable' } | { kind: 'failed'; reason: string };
 
 export type Answer<A> = { ok: true; value: A } | { ok: false; error: RondoError };
 
@@ -43,8 +49,9 @@ export interface Fsm<A> {
 }
 
 /**
- * Runs one command on a vnode, local or remote, and calls `done` exactly once
- * with its reply or the reason none came (possibly before returning).
+ * Runs one command on a vnode, local or remote, and calls `done` with its
+ * reply or the reason none came (possibly before returning): once, or twice
+ * for a coordinated write reported before it is durable (see VnodeOutcome).
  */
 export type Dispatch = (target: VnodeTarget, command: KvCommand, timeoutMs: number, done: (outcome: VnodeOutcome) => void) => void;
 

@@ -178,6 +178,7 @@ export class GetFsm implements Fsm<GetAnswer> {
 
   private toGetResult(outcome: VnodeOutcome): GetResult<RObject> {
     if (outcome.kind === 'failed') return { type: 'error', reason: outcome.reason };
+    if (outcome.kind === 'durable') return { type: 'error', reason: 'unexpected durability report' }; // gets are delivered durable
     const reply = outcome.reply;
     switch (reply.kind) {
       case 'object':

@@ -18,6 +18,13 @@ export interface VnodeRequestMessage {
   command: KvCommand;
   /** Set when a vnode forwarded this command here (handoff): it is not forwarded again. */
   forwarded?: true;
+  /**
+   * The sender counts this node as the partition's owner (a primary), by its
+   * ring of ownership epoch `epoch`. A receiver whose newer ring names another
+   * owner passes the command on to it, so that a stale ring never counts an
+   * old owner's copy toward PW, PR or a quorum.
+   */
+  primary?: { epoch: number };
 }
 export interface VnodeReplyMessage {
   type: 'kv.vnode-reply';
@@ -31,9 +38,12 @@ const KEYED_COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate
 const REPLY_KINDS: ReadonlySet<string> = new Set(['object', 'notfound', 'stored', 'error', 'reaped', 'kept', 'keys', 'buckets', 'index-hits']);
 
 /** The wire form of a request: a put-replicate without its in-process decoded object. */
-export function requestMessage(reqId: number, partition: number, command: KvCommand, forwarded: boolean): VnodeRequestMessage {
+export function requestMessage(reqId: number, partition: number, command: KvCommand, opts: { forwarded: boolean; primaryEpoch?: number }): VnodeRequestMessage {
   const wire: KvCommand = command.kind === 'put-replicate' ? { kind: 'put-replicate', props: command.props, bytes: command.bytes } : command;
-  return forwarded ? { type: 'kv.vnode-request', reqId, partition, command: wire, forwarded: true } : { type: 'kv.vnode-request', reqId, partition, command: wire };
+  const msg: VnodeRequestMessage = { type: 'kv.vnode-request', reqId, partition, command: wire };
+  if (opts.forwarded) msg.forwarded = true;
+  if (opts.primaryEpoch !== undefined) msg.primary = { epoch: opts.primaryEpoch };
+  return msg;
 }
 
 /** The wire form of a reply: a stored reply without its in-process decoded object. */
@@ -97,6 +107,9 @@ export function parseKvMessage(msg: WireMessage): KvMessage | string {
     const problem = commandProblem(m.command);
     if (problem !== undefined) return problem;
     if (m.forwarded !== undefined && m.forwarded !== true) return 'kv.vnode-request with a bad forwarded flag';
+    if (m.primary !== undefined && !(isRecord(m.primary) && typeof m.primary.epoch === 'number' && Number.isSafeInteger(m.primary.epoch) && m.primary.epoch >= 0)) {
+      return 'kv.vnode-request with a bad primary epoch';
+    }
     return msg as VnodeRequestMessage;
   }
   if (msg.type === 'kv.vnode-reply') {

@@ -50,8 +50,11 @@ export class PutFsm implements Fsm<PutAnswer> {
   private readonly core: PutCore<RObject>;
   /** What each replica stored, by target index. */
   private readonly storedObjects: (RObject | undefined)[];
-  private readonly replied: boolean[];
-  private repliedCount = 0;
+  /** Targets whose write is settled (durable or failed). */
+  private readonly finishedTargets: boolean[];
+  private finishedCount = 0;
+  /** Targets that reported a write not yet durable (the coordinator's own, see VnodeOutcome). */
+  private readonly acknowledged: boolean[];
   private readonly objects: ReplyObjects;
   /** The coordinating vnode's stored object and its bytes, once it replied. */
   private coordinated: { object: RObject; bytes: Uint8Array } | undefined;
@@ -65,7 +68,8 @@ export class PutFsm implements Fsm<PutAnswer> {
     this.o = options;
     this.targets = options.targets;
     this.storedObjects = options.targets.map(() => undefined);
-    this.replied = options.targets.map(() => false);
+    this.finishedTargets = options.targets.map(() => false);
+    this.acknowledged = options.targets.map(() => false);
     const { bucketType, bucket, key } = options.command;
     this.objects = new ReplyObjects({ bucketType, bucket, key });
     this.core = new PutCore<RObject>({
@@ -95,14 +99,28 @@ export class PutFsm implements Fsm<PutAnswer> {
 
   result(index: number, outcome: VnodeOutcome): FsmOutput<PutAnswer> {
     const target = this.targets[index];
-    if (target === undefined || this.replied[index] === true) return { send: [], done: false };
-    this.replied[index] = true;
-    this.repliedCount++;
+    if (target === undefined || this.finishedTargets[index] === true) return { send: [], done: false };
     const local = index === this.o.coordinator;
     const from = { id: targetId(target), primary: target.primary, ...(local ? { local: true } : {}) };
+    if (outcome.kind === 'durable') {
+      // The written object of an early reply (see VnodeOutcome) is now durable.
+      if (this.acknowledged[index] !== true) return { send: [], done: false };
+      this.finish(index);
+      this.core.addResult(from, { type: 'dw', value: this.storedObjects[index] });
+      return this.step([]);
+    }
+    const early = outcome.kind === 'reply' && outcome.durable === false;
+    if (early && this.acknowledged[index] === true) return { send: [], done: false };
     const result = this.toPutResult(index, outcome);
-    this.core.addResult(from, result);
-    if (result.type === 'dw' && result.value !== undefined) this.storedObjects[index] = result.value;
+    if (early && result.type === 'dw') {
+      this.acknowledged[index] = true;
+      this.core.addResult(from, { type: 'w' });
+      this.storedObjects[index] = result.value;
+    } else {
+      this.finish(index);
+      this.core.addResult(from, result);
+      this.storedObjects[index] = result.type === 'dw' ? result.value : undefined;
+    }
     if (!local) return this.step([]);
     if (result.type === 'fail') {
       // The coordinating vnode's own refusal (precondition, limits, corrupt object) is the answer, with its code.
@@ -110,7 +128,8 @@ export class PutFsm implements Fsm<PutAnswer> {
       if (error !== undefined) this.coordinatorError = { ok: false, error };
       return this.step([], true);
     }
-    if (outcome.kind === 'reply' && outcome.reply.kind === 'stored') this.warnings = outcome.reply.warnings;
+    if (outcome.kind !== 'reply') return this.step([]);
+    if (outcome.reply.kind === 'stored') this.warnings = outcome.reply.warnings;
     const send: FsmSend[] = [];
     const coordinated = this.coordinated;
     if (coordinated !== undefined) {
@@ -120,6 +139,11 @@ export class PutFsm implements Fsm<PutAnswer> {
       });
     }
     return this.step(send);
+  }
+
+  private finish(index: number): void {
+    this.finishedTargets[index] = true;
+    this.finishedCount++;
   }
 
   timeout(): FsmOutput<PutAnswer> {
@@ -133,7 +157,7 @@ export class PutFsm implements Fsm<PutAnswer> {
       this.answered = true;
       out.answer = this.coordinatorError ?? this.answer();
     }
-    if (this.repliedCount === this.targets.length) out.done = true;
+    if (this.finishedCount === this.targets.length) out.done = true;
     if (out.done) this.finished = true;
     return out;
   }
@@ -155,7 +179,7 @@ export class PutFsm implements Fsm<PutAnswer> {
    * process, else from its bytes); a replica's reply brings bytes only when
    * it stored something other than the coordinator's object.
    */
-  private toPutResult(index: number, outcome: VnodeOutcome): PutResult<RObject> {
+  private toPutResult(index: number, outcome: Exclude<VnodeOutcome, { kind: 'durable' }>): PutResult<RObject> {
     if (outcome.kind === 'failed') return { type: 'fail', reason: outcome.reason };
     const reply = outcome.reply;
     switch (reply.kind) {

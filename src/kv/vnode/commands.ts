@@ -134,8 +134,20 @@ export interface ErrorReply {
   code: ErrorCode | LayerErrorCode;
   message: string;
 }
+/**
+ * In-process only, on a reply: what it reports is a write the vnode issued
+ * but the engine has not yet made durable. Resolves once it is durable,
+ * rejects with the write's error. The service never delivers a get's reply
+ * before then (no reader sees a write that could still vanish), and reports a
+ * coordinated write twice: written (so replication starts at once), then
+ * durable.
+ */
+export interface Pending {
+  durable?: Promise<void>;
+}
+
 /** The stored bytes as they are; the coordinator decodes (and so checks) them. */
-export type GetReply = { kind: 'object'; bytes: Uint8Array } | { kind: 'notfound' } | ErrorReply;
+export type GetReply = ({ kind: 'object'; bytes: Uint8Array } & Pending) | ({ kind: 'notfound' } & Pending) | ErrorReply;
 /**
  * What a write left stored. For a coordinated write, `bytes` always (and,
  * in-process only, `object`: the same, decoded). For a replicated one,
@@ -144,8 +156,8 @@ export type GetReply = { kind: 'object'; bytes: Uint8Array } | { kind: 'notfound
  * `replaced` is false only under last_write_wins when the stored value was
  * newer: nothing was written and `bytes` is what is stored.
  */
-export type StoredReply = { kind: 'stored'; replaced: boolean; warnings: ObjectWarning[]; bytes?: Uint8Array; object?: RObject } | ErrorReply;
-export type ReapReply = { kind: 'reaped' } | { kind: 'kept'; reason: 'live' | 'context_changed' } | ErrorReply;
+export type StoredReply = ({ kind: 'stored'; replaced: boolean; warnings: ObjectWarning[]; bytes?: Uint8Array; object?: RObject } & Pending) | ErrorReply;
+export type ReapReply = ({ kind: 'reaped' } & Pending) | ({ kind: 'kept'; reason: 'live' | 'context_changed' } & Pending) | ErrorReply;
 /** `continuation` is present iff more keys may follow. */
 export type KeysReply = { kind: 'keys'; keys: string[]; continuation?: string } | ErrorReply;
 
@@ -158,6 +170,18 @@ export type KvReply = GetReply | StoredReply | ReapReply | KeysReply | BucketsRe
 
 export function errorReply(err: RondoError): ErrorReply {
   return { kind: 'error', code: err.code, message: err.message };
+}
+
+/** The durability a reply waits for (see Pending), if any. */
+export function pendingDurability(reply: KvReply): Promise<void> | undefined {
+  return 'durable' in reply ? reply.durable : undefined;
+}
+
+/** The reply without its in-process durability promise (once it resolved). */
+export function withoutPending<R extends KvReply>(reply: R): R {
+  if (!('durable' in reply)) return reply;
+  const { durable: _durable, ...rest } = reply as R & Pending;
+  return rest as R;
 }
 
 /** The error a reply carries, as a RondoError (for the caller to throw or log); undefined otherwise. */

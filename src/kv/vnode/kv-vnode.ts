@@ -20,7 +20,7 @@ import type { NodeName, Random } from '../../core/env.js';
 import { InvalidArgumentError, RondoError, assert } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
 import type { IndexEntry, PartitionStore, SignalOptions } from '../backend/index.js';
-import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX } from '../constants.js';
+import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX, VNODE_PENDING_WRITES_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
   absorbs, applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
@@ -50,6 +50,14 @@ export interface KvVnodeOptions {
   limits?: Partial<ObjectLimits>;
   /** Rows one listing page may read (default VNODE_FOLD_ROWS_PER_PAGE_MAX). */
   foldRowsPerPageMax?: number;
+  /** Writes issued and not yet durable (default VNODE_PENDING_WRITES_MAX); at the limit a write waits for the oldest. */
+  pendingWritesMax?: number;
+}
+
+interface PendingWrite {
+  /** What the key will hold once durable; undefined: removed. */
+  bytes: Uint8Array | undefined;
+  durable: Promise<void>;
 }
 
 /**
@@ -59,10 +67,6 @@ export interface KvVnodeOptions {
  */
 const HANDOFF_MERGE_PROPS: ObjectProps = { allowMult: true, lastWriteWins: false };
 
-interface Stored {
-  object: RObject;
-  bytes: Uint8Array;
-}
 
 /** Point commands neither read nor wait long enough to need cancelling: they get no signal (and no AbortController). */
 const NO_SIGNAL: SignalOptions = {};
@@ -78,6 +82,14 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   /** Times this vnode deleted its data (handoff): each gives it a new actor id, see the top of this file. */
   #drops = 0;
   #changes: ChangeRecord | undefined;
+  /**
+   * Writes issued and not yet durable, by key, oldest first (bounded by
+   * pendingWritesMax). Commands read through it, so the next command on this
+   * vnode need not wait for the previous one's fsync: writes close together
+   * share one commit, and a read is never queued behind a write's fsync.
+   * Replies that report what is here wait for its durability (see Pending).
+   */
+  readonly #pending = new Map<string, PendingWrite>();
 
   constructor(options: KvVnodeOptions) {
     if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
@@ -138,8 +150,10 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
 
   /** The stored bytes, undecoded: the coordinator decodes them and checks they name this key. */
   #get(c: KeyRef): GetReply {
-    const bytes = this.#o.store.getSync(c);
-    return bytes === undefined ? { kind: 'notfound' } : { kind: 'object', bytes };
+    const { bytes, durable } = this.#readBytes(c);
+    const reply: GetReply = bytes === undefined ? { kind: 'notfound' } : { kind: 'object', bytes };
+    if (durable !== undefined) reply.durable = durable;
+    return reply;
   }
 
   #putCoordinate(c: PutCoordinateCommand): StoredReply | Promise<StoredReply> {
@@ -159,25 +173,29 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return this.#coordinate(c, c.props, c.context, () => makeTombstone);
   }
 
-  /** Read, check conditions (`prepare` throws), stamp, applyPut, write. */
+  /** Read, check conditions (`prepare` throws), stamp, applyPut, write; the reply does not wait for durability (see Pending). */
   #coordinate(
     ref: KeyRef,
     props: ObjectProps,
     context: VersionVector,
     prepare: (stored: RObject | undefined) => (lastModified: Hlc, vtag: string) => Content,
   ): StoredReply | Promise<StoredReply> {
-    const stored = this.#read(ref);
-    const build = prepare(stored?.object);
-    const content = build(nextTimestamp(this.#o.clock, stored?.object, this.#o.wallClockMs()), newVtag(this.#o.random));
+    if (this.#pending.size >= this.#pendingWritesMax) return this.#afterOldestWrite().then(() => this.#coordinate(ref, props, context, prepare));
+    const read = this.#readBytes(ref);
+    const stored = read.bytes === undefined ? undefined : this.#decode(ref, read.bytes);
+    const build = prepare(stored);
+    const content = build(nextTimestamp(this.#o.clock, stored, this.#o.wallClockMs()), newVtag(this.#o.random));
     const request = { bucketType: ref.bucketType, bucket: ref.bucket, key: ref.key, context, content };
-    const result = applyPut(stored?.object, request, this.actor, props, { limits: this.#o.limits ?? {} });
+    const result = applyPut(stored, request, this.actor, props, { limits: this.#o.limits ?? {} });
     if (!result.replaced) {
-      assert(stored !== undefined, 'only a stored newer value keeps a write from replacing it');
-      return { kind: 'stored', replaced: false, warnings: result.warnings, bytes: stored.bytes, object: stored.object };
+      assert(stored !== undefined && read.bytes !== undefined, 'only a stored newer value keeps a write from replacing it');
+      const kept: StoredReply = { kind: 'stored', replaced: false, warnings: result.warnings, bytes: read.bytes, object: stored };
+      if (read.durable !== undefined) kept.durable = read.durable;
+      return kept;
     }
     const bytes = encodeObject(result.object);
-    const reply: StoredReply = { kind: 'stored', replaced: true, warnings: result.warnings, bytes, object: result.object };
-    return this.#write(result.object, bytes, stored === undefined ? false : hasLiveIndexes(stored.object)).then(() => reply);
+    const durable = this.#write(result.object, bytes, previousIndexes(stored, read.durable));
+    return { kind: 'stored', replaced: true, warnings: result.warnings, bytes, object: result.object, durable };
   }
 
   /**
@@ -186,23 +204,27 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
    * absorbs the stored one; otherwise merged and encoded.
    */
   #putReplicate(c: PutReplicateCommand): StoredReply | Promise<StoredReply> {
+    if (this.#pending.size >= this.#pendingWritesMax) return this.#afterOldestWrite().then(() => this.#putReplicate(c));
     const incoming = c.object ?? decodeObject(c.bytes);
     observeObject(this.#o.clock, incoming, this.#o.wallClockMs());
-    const storedBytes = this.#o.store.getSync(incoming);
-    if (storedBytes !== undefined && sameBytes(storedBytes, c.bytes)) return { kind: 'stored', replaced: true, warnings: [] };
+    const read = this.#readBytes(incoming);
+    const storedBytes = read.bytes;
+    if (storedBytes !== undefined && sameBytes(storedBytes, c.bytes)) return pendingOn({ kind: 'stored', replaced: true, warnings: [] }, read.durable);
     const stored = storedBytes === undefined ? undefined : this.#decodeOrCorrupt(incoming, storedBytes);
-    const same: StoredReply = { kind: 'stored', replaced: true, warnings: [] };
     if (stored === undefined) {
       // Nothing (or corrupt bytes, whose index entries are unknown) is stored.
-      return this.#write(incoming, c.bytes, storedBytes === undefined ? false : undefined).then(() => same);
+      const durable = this.#write(incoming, c.bytes, storedBytes === undefined && read.durable === undefined ? false : undefined);
+      return { kind: 'stored', replaced: true, warnings: [], durable };
     }
-    const previousHadIndexes = hasLiveIndexes(stored);
-    if (!c.props.lastWriteWins && absorbs(incoming.clock, stored.clock)) return this.#write(incoming, c.bytes, previousHadIndexes).then(() => same);
+    const previousHadIndexes = previousIndexes(stored, read.durable);
+    if (!c.props.lastWriteWins && absorbs(incoming.clock, stored.clock)) {
+      return { kind: 'stored', replaced: true, warnings: [], durable: this.#write(incoming, c.bytes, previousHadIndexes) };
+    }
     const merged = mergeReplicas(stored, incoming, c.props);
     const bytes = encodeObject(merged);
-    const reply: StoredReply = { kind: 'stored', replaced: true, warnings: [], bytes };
-    if (sameBytes(bytes, storedBytes as Uint8Array)) return reply; // what is stored already covers the copy
-    return this.#write(merged, bytes, previousHadIndexes).then(() => reply);
+    // What is stored may already cover the copy: nothing to write.
+    if (sameBytes(bytes, storedBytes as Uint8Array)) return pendingOn({ kind: 'stored', replaced: true, warnings: [], bytes }, read.durable);
+    return { kind: 'stored', replaced: true, warnings: [], bytes, durable: this.#write(merged, bytes, previousHadIndexes) };
   }
 
   /** The stored object, or undefined when its bytes are corrupt (a merge replaces them). */
@@ -216,21 +238,31 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   }
 
   #reap(c: ReapCommand): ReapReply | Promise<ReapReply> {
-    const stored = this.#read(c);
-    if (stored === undefined) return { kind: 'reaped' };
-    if (!isTombstone(stored.object)) return { kind: 'kept', reason: 'live' };
-    if (!vvEqual(contextOf(stored.object), c.expectedContext)) return { kind: 'kept', reason: 'context_changed' };
+    const read = this.#readBytes(c);
+    if (read.bytes === undefined) return pendingOn({ kind: 'reaped' }, read.durable);
+    const stored = this.#decode(c, read.bytes);
+    if (!isTombstone(stored)) return pendingOn({ kind: 'kept', reason: 'live' }, read.durable);
+    if (!vvEqual(contextOf(stored), c.expectedContext)) return pendingOn({ kind: 'kept', reason: 'context_changed' }, read.durable);
     this.#changed(c);
-    return this.#o.store.delete(c, NO_SIGNAL).then(() => ({ kind: 'reaped' }));
+    return { kind: 'reaped', durable: this.#track(c, undefined, this.#o.store.delete(c, NO_SIGNAL)) };
   }
 
   get #rowsPerPage(): number {
     return this.#o.foldRowsPerPageMax ?? VNODE_FOLD_ROWS_PER_PAGE_MAX;
   }
 
-  #read(ref: KeyRef): Stored | undefined {
-    const bytes = this.#o.store.getSync(ref);
-    return bytes === undefined ? undefined : { object: this.#decode(ref, bytes), bytes };
+  get #pendingWritesMax(): number {
+    return this.#o.pendingWritesMax ?? VNODE_PENDING_WRITES_MAX;
+  }
+
+  /**
+   * The key's bytes as this vnode's commands must see them: a write issued
+   * but not yet durable first (with its durability), else the engine's.
+   */
+  #readBytes(ref: KeyRef): { bytes: Uint8Array | undefined; durable?: Promise<void> } {
+    const pending = this.#pending.get(keyId(ref));
+    if (pending !== undefined) return { bytes: pending.bytes, durable: pending.durable };
+    return { bytes: this.#o.store.getSync(ref) };
   }
 
   #decode(ref: KeyRef, bytes: Uint8Array): RObject {
@@ -241,10 +273,34 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return object;
   }
 
-  /** Stores `bytes` (the encoding of `obj`) with the index entries of its live siblings. */
+  /** Issues the write of `bytes` (the encoding of `obj`) with the index entries of its live siblings; resolves once durable. */
   #write(obj: RObject, bytes: Uint8Array, previousHadIndexes: boolean | undefined): Promise<void> {
     this.#changed(obj);
-    return this.#o.store.put(obj, bytes, liveIndexes(obj), previousHadIndexes === undefined ? NO_SIGNAL : { previousHadIndexes });
+    const written = this.#o.store.put(obj, bytes, liveIndexes(obj), previousHadIndexes === undefined ? NO_SIGNAL : { previousHadIndexes });
+    return this.#track(obj, bytes, written);
+  }
+
+  /** Holds an issued write (undefined bytes: a removal) in the overlay of pending writes until the engine settles it. */
+  #track(ref: KeyRef, bytes: Uint8Array | undefined, written: Promise<void>): Promise<void> {
+    const id = keyId(ref);
+    const entry: PendingWrite = { bytes, durable: written };
+    this.#pending.set(id, entry);
+    const settled = (): void => {
+      if (this.#pending.get(id) === entry) this.#pending.delete(id);
+    };
+    written.then(settled, settled);
+    return written;
+  }
+
+  /** Waits until the oldest pending write settled (the overlay is bounded). */
+  #afterOldestWrite(): Promise<void> {
+    const oldest = this.#pending.values().next().value as PendingWrite;
+    return oldest.durable.then(noop, noop);
+  }
+
+  /** Waits until every write issued so far settled: handoff and drops read and write the engine directly. */
+  async #quiesce(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.allSettled([...this.#pending.values()].map((p) => p.durable));
   }
 
   /** Notes a key written or removed while a handoff runs (bounded: on overflow the handoff starts over). */
@@ -280,12 +336,14 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
 
   /** Stored bytes as they are; a corrupt item is refused by the receiver with kv_corrupt_object. */
   async *foldHandoffItems(signal: AbortSignal): AsyncIterable<HandoffItem> {
+    await this.#quiesce();
     for await (const { key, value } of this.#o.store.foldObjects({ signal })) {
       yield { key: encodeHandoffKey(key), value: new Uint8Array(value) };
     }
   }
 
   async takeHandoffChanges(max: number): Promise<HandoffItem[] | 'lost'> {
+    await this.#quiesce();
     const record = this.#changes;
     if (record === undefined || record.overflowed) return 'lost';
     const items: HandoffItem[] = [];
@@ -306,6 +364,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
    * writes are issued together so the engine commits them in one batch.
    */
   async handleHandoffData(items: readonly HandoffItem[]): Promise<void> {
+    await this.#quiesce();
     const byKey = new Map<string, { object: RObject; bytes: Uint8Array | undefined }>();
     for (const item of items) {
       const key = decodeHandoffKey(item.key);
@@ -332,19 +391,22 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   }
 
   async handoffSize(): Promise<number> {
+    await this.#quiesce();
     return this.#o.store.countObjects();
   }
 
-  isEmpty(): Promise<boolean> {
+  async isEmpty(): Promise<boolean> {
+    await this.#quiesce();
     return this.#o.store.isEmpty();
   }
   async delete(): Promise<void> {
+    await this.#quiesce();
     this.#drops++;
     await this.#o.store.drop();
   }
-  /** The store belongs to the node's engine, which closes it. */
+  /** The store belongs to the node's engine, which closes it; writes already issued settle first. */
   terminate(): Promise<void> {
-    return Promise.resolve();
+    return this.#quiesce();
   }
 }
 
@@ -365,4 +427,22 @@ function errorDirective(err: unknown): VnodeDirective<KvReply> {
 
 function hasLiveIndexes(obj: RObject): boolean {
   return liveIndexes(obj).length > 0;
+}
+
+function noop(): void {}
+
+/** Attaches the durability of what a reply reports, when that is a pending write. */
+function pendingOn<R extends StoredReply | ReapReply>(reply: R, durable: Promise<void> | undefined): R {
+  if (durable !== undefined) (reply as R & { durable?: Promise<void> }).durable = durable;
+  return reply;
+}
+
+/**
+ * Whether the previous object had index entries, for the engine's single-row
+ * write: unknown when that object is a write not yet durable (should it fail,
+ * the engine's copy is another one).
+ */
+function previousIndexes(previous: RObject | undefined, pending: Promise<void> | undefined): boolean | undefined {
+  if (pending !== undefined) return undefined;
+  return previous === undefined ? false : hasLiveIndexes(previous);
 }

@@ -98,6 +98,37 @@ describe('coordinator state machines', () => {
     assert.match(out.answer.error.message, /^PW=3 not met: only 2 primaries up/);
   });
 
+  it('put: a coordinated write reported before it is durable is replicated at once, and counts toward DW only once durable', () => {
+    const fsm = new PutFsm({
+      targets: TARGETS, coordinator: 0, props: PROPS, w: 2, pw: 0, dw: 2, returnBody: false, timeoutMs: 1_000, what: 'put',
+      command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+    });
+    fsm.start();
+    const written = object('w');
+    const early = fsm.result(0, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [], bytes: encodeObject(written), object: written }, durable: false });
+    assert.deepEqual(early.send.map((s) => s.index), [1, 2], 'replication does not wait for the local fsync');
+    assert.equal(early.answer, undefined);
+    const replica = fsm.result(1, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [] } });
+    assert.equal(replica.answer, undefined, 'W=2 is met, but only one write is durable (DW=2)');
+    const durable = fsm.result(0, { kind: 'durable' });
+    assert.ok(durable.answer?.ok === true);
+    assert.equal(durable.done, false, 'the third replica is still awaited');
+    assert.equal(fsm.result(2, { kind: 'failed', reason: 'timeout' }).done, true);
+  });
+
+  it('put: a coordinated write whose durability fails fails the put with the local error', () => {
+    const fsm = new PutFsm({
+      targets: TARGETS, coordinator: 0, props: PROPS, w: 1, pw: 0, dw: 1, returnBody: false, timeoutMs: 1_000, what: 'put',
+      command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+    });
+    fsm.start();
+    const written = object('w');
+    fsm.result(0, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [], bytes: encodeObject(written), object: written }, durable: false });
+    const failed = fsm.result(0, { kind: 'failed', reason: 'internal' });
+    assert.ok(failed.answer !== undefined && !failed.answer.ok);
+    assert.match(failed.answer.error.message, /internal/);
+  });
+
   it('delete: a tombstone is reapable only when all n primaries stored the same one', () => {
     const tomb = object('', object('v'), true);
     const primaries = TARGETS.map((t) => ({ ...t, primary: true }));

@@ -12,6 +12,8 @@ const MALFORMED: WireMessage[] = [
   { type: 'kv.vnode-request', reqId: 7, partition: -1, command: { kind: 'get', ...REF } } as WireMessage,
   { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'drop-table' } } as WireMessage,
   { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'get', bucket: 'b' } } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'get', ...REF }, primary: 3 } as WireMessage,
+  { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'get', ...REF }, primary: { epoch: -1 } } as WireMessage,
   { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'put-replicate', props: {}, bytes: 'nope' } } as WireMessage,
   { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'put-replicate', props: {}, bytes: new Uint8Array(0) } } as WireMessage,
   { type: 'kv.vnode-request', reqId: 7, partition: 0, command: { kind: 'put-replicate', props: {}, bytes: new Uint8Array(3), object: {} } } as WireMessage,
@@ -40,9 +42,10 @@ describe('KvService: messages', () => {
     const object = { bucketType: 'default', bucket: 'b', key: 'k', clock: { entries: [] } };
     const bytes = new Uint8Array([1, 2, 3]);
     const props = { allowMult: false, lastWriteWins: false };
-    const request = requestMessage(5, 1, { kind: 'put-replicate', props, bytes, object }, false);
+    const request = requestMessage(5, 1, { kind: 'put-replicate', props, bytes, object }, { forwarded: false });
     assert.deepEqual(request, { type: 'kv.vnode-request', reqId: 5, partition: 1, command: { kind: 'put-replicate', props, bytes } });
-    assert.deepEqual(requestMessage(5, 1, { kind: 'get', ...REF }, true).forwarded, true);
+    assert.deepEqual(requestMessage(5, 1, { kind: 'get', ...REF }, { forwarded: true }).forwarded, true);
+    assert.deepEqual(requestMessage(5, 1, { kind: 'get', ...REF }, { forwarded: false, primaryEpoch: 7 }).primary, { epoch: 7 });
     const reply = replyMessage(6, { kind: 'stored', replaced: true, warnings: [], bytes, object });
     assert.deepEqual(reply, { type: 'kv.vnode-reply', reqId: 6, reply: { kind: 'stored', replaced: true, warnings: [], bytes } });
     assert.ok(isKvMessage(request) && isKvMessage(reply));

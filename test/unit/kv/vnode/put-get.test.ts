@@ -2,10 +2,10 @@
 // limits, and corrupt stored bytes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contextOf, encodeObject, resolve, siblings } from '../../../../src/kv/object/index.js';
+import { contextOf, decodeObject, encodeObject, resolve, siblings } from '../../../../src/kv/object/index.js';
 import { errorOf } from '../../../../src/kv/vnode/index.js';
-import type { KvCommand } from '../../../../src/kv/vnode/index.js';
-import { KEY, MULT, SINGLE, T0, expectKind, get, harness, put, texts } from './helpers.js';
+import type { KvCommand, KvReply } from '../../../../src/kv/vnode/index.js';
+import { HeldWrites, KEY, MULT, SINGLE, T0, body, expectKind, get, harness, put, texts } from './helpers.js';
 
 test('put-coordinate then get returns the object, stamped by the vnode', async () => {
   const h = harness();
@@ -108,4 +108,75 @@ test('an object stored under another key is corrupt: a coordinated write there i
   await h.engine.partition(0).put({ ...KEY, key: 'elsewhere' }, encodeObject(obj), []);
   const reply = await h.run({ kind: 'put-coordinate', ...KEY, key: 'elsewhere', props: MULT, context: [], content: { value: new Uint8Array(1) } });
   assert.equal(expectKind(reply, 'error').code, 'kv_corrupt_object');
+});
+
+test('pending writes: the next command sees a write before it is durable, and a reply about it waits for its durability', async () => {
+  const held = new HeldWrites();
+  const h = harness({ store: held.wrap });
+  const first = expectKind(await h.raw({ kind: 'put-coordinate', ...KEY, props: MULT, context: [], content: body('one') }), 'stored');
+  assert.ok(first.durable !== undefined, 'a coordinated write replies before it is durable');
+  // The next command on the vnode runs now, and reads through the pending write.
+  const read = expectKind(await h.raw({ kind: 'get', ...KEY }), 'object');
+  assert.deepEqual(read.bytes, first.bytes, 'the pending write is what the vnode holds');
+  assert.equal(read.durable, first.durable, 'a read of a pending write carries its durability');
+  // A second write builds on the first, which is still not durable.
+  const second = expectKind(await h.raw({ kind: 'put-coordinate', ...KEY, props: MULT, context: contextOf(first.object!), content: body('two') }), 'stored');
+  assert.deepEqual(texts(second.object!), ['two']);
+  let firstDurable = false;
+  void first.durable.then(() => (firstDurable = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(firstDurable, false, 'not durable until the engine says so');
+  held.release();
+  await first.durable;
+  held.release();
+  await second.durable;
+  // Once durable, nothing is pending: the engine's copy is read, with no durability attached.
+  const settled = expectKind(await h.raw({ kind: 'get', ...KEY }), 'object');
+  assert.equal(settled.durable, undefined);
+  assert.deepEqual(decodeObject(settled.bytes), second.object);
+});
+
+test('pending writes: a failed write leaves the engine\'s copy visible, and its durability rejects', async () => {
+  const held = new HeldWrites();
+  const h = harness({ store: held.wrap });
+  const kept = expectKind(await h.raw({ kind: 'put-coordinate', ...KEY, props: MULT, context: [], content: body('kept') }), 'stored');
+  held.release();
+  await kept.durable;
+  const lost = expectKind(await h.raw({ kind: 'put-coordinate', ...KEY, props: MULT, context: contextOf(kept.object!), content: body('lost') }), 'stored');
+  held.fail(new Error('disk full'));
+  await assert.rejects(lost.durable!, /disk full/);
+  await new Promise((resolve) => setImmediate(resolve));
+  const read = expectKind(await h.raw({ kind: 'get', ...KEY }), 'object');
+  assert.equal(read.durable, undefined);
+  assert.deepEqual(texts(decodeObject(read.bytes)), ['kept'], 'the failed write is gone from the overlay too');
+});
+
+test('pending writes are bounded: at the limit a write waits for the oldest to settle', async () => {
+  const held = new HeldWrites();
+  const h = harness({ store: held.wrap, pendingWritesMax: 2 });
+  const a = await h.raw({ kind: 'put-coordinate', ...KEY, key: 'a', props: MULT, context: [], content: body('a') });
+  const b = await h.raw({ kind: 'put-coordinate', ...KEY, key: 'b', props: MULT, context: [], content: body('b') });
+  assert.ok(expectKind(a, 'stored').durable && expectKind(b, 'stored').durable);
+  let third: KvReply | undefined;
+  const pending = h.raw({ kind: 'put-coordinate', ...KEY, key: 'c', props: MULT, context: [], content: body('c') }).then((r) => (third = r));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(third, undefined, 'the third write waits');
+  held.release();
+  await pending;
+  assert.ok(third !== undefined && expectKind(third, 'stored').durable !== undefined);
+  held.release();
+  held.release();
+});
+
+test('handoff folds, changes and drops wait for pending writes to be durable', async () => {
+  const held = new HeldWrites();
+  const h = harness({ store: held.wrap });
+  await h.raw({ kind: 'put-coordinate', ...KEY, props: MULT, context: [], content: body('x') });
+  let empty: boolean | undefined;
+  const check = h.vnode.isEmpty().then((e) => (empty = e));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(empty, undefined, 'isEmpty waits for the pending write');
+  held.release();
+  await check;
+  assert.equal(empty, false);
 });
