@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
 import { pino } from 'pino';
 import type { WireMessage } from './core/env.js';
+import { processCpuStats } from './core/host/process-cpu.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
@@ -185,5 +186,7 @@ function nodeStats(config: NodeConfig, cluster: ClusterNode, storageBackend: str
     ring_ownership: JSON.stringify(Object.entries(ring.ownership.owners.reduce<Record<string, number>>((acc, owner) => ({ ...acc, [owner]: (acc[owner] ?? 0) + 1 }), {}))),
     connected_nodes: [...cluster.upNodes()].filter((n) => n !== config.name).sort(),
     storage_backend: storageBackend,
+    // This process's CPU time so far (all threads), for per-operation CPU budgets.
+    ...processCpuStats(),
   };
 }
