@@ -31,9 +31,11 @@ import { preloadKeys, runBench, type BenchProgress } from '../src/bench/runner.j
 import type { BenchResult, OpName, WorkloadSpec } from '../src/bench/types.js';
 import { adminCall } from '../src/cli/admin.js';
 import type { CpuProfileData } from '../src/core/host/cpu-profiler.js';
+import { canListen } from '../test/helpers/processes.js';
 import { startBenchCluster } from './dev-cluster.js';
 
-const PORTS = { node: 27101, http: 27098, pb: 27087 };
+/** bench/suite.ts's Rondo ports: node i listens on base + i - 1. */
+const PORTS_DEFAULT = { node: 27101, http: 27098, pb: 27087 };
 const NODES = 3;
 const BUCKET = 'bench';
 const RONDO_QUORUMS = { r: '2', w: '2' };
@@ -71,9 +73,14 @@ const program = new Command()
   .option('--cases <list>', `cases, comma-separated (${CASES.map((c) => c.name).join(',')})`, CASES.map((c) => c.name).join(','))
   .option('--seconds <n>', 'measured (and profiled) seconds per case, 1..120', '10')
   .option('--warmup <n>', 'warm-up seconds per case', '2')
+  .option('--base-port <port>', 'first node\'s node-to-node and admin port (then +1, +2)', String(PORTS_DEFAULT.node))
+  .option('--http-base-port <port>', 'first node\'s HTTP API port', String(PORTS_DEFAULT.http))
+  .option('--pb-base-port <port>', 'first node\'s PB API port', String(PORTS_DEFAULT.pb))
   .option('--out <dir>', 'result folder', `bench-results/cpu-budget-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   .parse();
-const opts = program.opts<{ cases: string; seconds: string; warmup: string; out: string }>();
+const opts = program.opts<{ cases: string; seconds: string; warmup: string; basePort: string; httpBasePort: string; pbBasePort: string; out: string }>();
+const PORTS = { node: Number(opts.basePort), http: Number(opts.httpBasePort), pb: Number(opts.pbBasePort) };
+for (const [what, port] of Object.entries(PORTS)) if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new Error(`--${what === 'node' ? '' : `${what}-`}base-port must be a port number from 1024 to 65533`);
 const cases = opts.cases.split(',').map((name) => {
   const found = CASES.find((c) => c.name === name.trim());
   if (!found) throw new Error(`unknown case "${name}" (known: ${CASES.map((c) => c.name).join(', ')})`);
@@ -132,6 +139,8 @@ interface CaseBudget {
   generatorCpuPctOfOneCore: number;
   /** 1-minute load average of the machine before and after the measured phase (other work on the machine shows here). */
   loadAvg1m: { before: number; after: number };
+  /** Over the measured phase, from /proc/stat (Linux): all cores' busy time, and what is left after the nodes and this process (the generator): other work on the machine. */
+  machine?: { busyPctOfOneCore: number; otherPctOfOneCore: number };
   nodes: NodeFigures[];
   perOp: {
     cpuUs: number;
@@ -177,7 +186,7 @@ function functionRows(list: FunctionTime[], by: 'self' | 'inclusive', ops: numbe
   });
 }
 
-function budgetOf(c: CaseSpec, bench: BenchResult, loadAvg1m: CaseBudget['loadAvg1m'], nodes: { target: NodeTarget; data: CpuProfileData; breakdown: ProfileBreakdown; profileFile: string }[]): CaseBudget {
+function budgetOf(c: CaseSpec, bench: BenchResult, load: { loadAvg1m: CaseBudget['loadAvg1m']; machineBusyUs: number | undefined; selfCpuUs: number; wallMs: number }, nodes: { target: NodeTarget; data: CpuProfileData; breakdown: ProfileBreakdown; profileFile: string }[]): CaseBudget {
   const ops = bench.totalOps;
   const perOp = (us: number): number => (ops > 0 ? us / ops : 0);
   const merged = mergeBreakdowns(nodes.map((n) => n.breakdown));
@@ -221,7 +230,8 @@ function budgetOf(c: CaseSpec, bench: BenchResult, loadAvg1m: CaseBudget['loadAv
     opsPerSec: bench.opsPerSec,
     latencyMs: { p50: bench.all.p50Ms, p99: bench.all.p99Ms, byOp },
     generatorCpuPctOfOneCore: bench.generator.cpuPctOfOneCore,
-    loadAvg1m,
+    loadAvg1m: load.loadAvg1m,
+    ...machineOf(load, cpuUserUs + cpuSystemUs, notes),
     nodes: figures,
     perOp: { cpuUs: cpuUsPerOp, cpuUserUs: perOp(cpuUserUs), cpuSystemUs: perOp(cpuSystemUs), sampledBusyUs: perOp(merged.busyUs), offMainOrKernelUs: cpuUsPerOp - perOp(merged.busyUs), ...mainThreadPerOp(figures, cpuUsPerOp, perOp) },
     roles: roleBudget(merged, cpuUsPerOp, ops),
@@ -229,6 +239,32 @@ function budgetOf(c: CaseSpec, bench: BenchResult, loadAvg1m: CaseBudget['loadAv
     topInclusiveSrc: functionRows(topFunctions(merged, 'inclusive', TOP_INCLUSIVE), 'inclusive', ops, merged.busyUs),
     notes,
   };
+}
+
+/** Linux reports /proc/stat in USER_HZ ticks, 100 a second on every common build. */
+const PROC_STAT_TICKS_PER_SEC = 100;
+/** Other work on the machine above this share of one core during a case gets a note. */
+const OTHER_LOAD_NOTE_PCT = 15;
+
+/** Busy CPU time of the whole machine so far (all cores: user, nice, system, irq, softirq, steal), µs; undefined without /proc/stat. */
+function machineBusyUs(): number | undefined {
+  try {
+    const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+    if (fields[0] !== 'cpu') return undefined;
+    const [user, nice, system, , , irq, softirq, steal] = fields.slice(1).map(Number);
+    const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, x) => sum + (x ?? 0), 0);
+    return (ticks * 1e6) / PROC_STAT_TICKS_PER_SEC;
+  } catch {
+    return undefined;
+  }
+}
+
+function machineOf(load: { machineBusyUs: number | undefined; selfCpuUs: number; wallMs: number }, nodesCpuUs: number, notes: string[]): Pick<CaseBudget, 'machine'> {
+  if (load.machineBusyUs === undefined || load.wallMs <= 0) return {};
+  const pctOfCore = (us: number): number => (us / 1000 / load.wallMs) * 100;
+  const otherPct = pctOfCore(Math.max(0, load.machineBusyUs - nodesCpuUs - load.selfCpuUs));
+  if (otherPct > OTHER_LOAD_NOTE_PCT) notes.push(`other work on the machine (not the nodes, not the load generator) used about ${otherPct.toFixed(0)}% of a core during this case: the nodes competed for the cores with it, which lowers throughput and raises latency and the main threads' wait for a CPU`);
+  return { machine: { busyPctOfOneCore: pctOfCore(load.machineBusyUs), otherPctOfOneCore: otherPct } };
 }
 
 /** The promise's outcome, or a rejection as soon as `signal` aborts. */
@@ -262,6 +298,9 @@ async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal):
   if (warmupSec > 0) await runBench(workload(c, warmupSec), driver, { label: `${c.name} warm-up`, seed: SEED, signal, onProgress: progressLine });
   const durationMs = seconds * 1000;
   const loadBefore = loadavg()[0]!;
+  const machineBefore = machineBusyUs();
+  const selfBefore = process.cpuUsage();
+  const wallBefore = performance.now();
   const profiling = targets.map((t) => adminCall({ address: t.address, clusterSecret: t.clusterSecret, timeoutMs: durationMs + PROFILE_REPLY_MARGIN_MS }, { type: 'admin.cpu-profile', durationMs }));
   const measuring = runBench(workload(c, seconds), driver, { label: c.name, seed: SEED, signal, targets: targets.map((t) => t.address), onProgress: progressLine });
   // Wait for all of them even when one fails (unless the run is aborted: then the cluster's stop ends the profiles).
@@ -271,6 +310,9 @@ async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal):
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const bench = (benchOutcome as PromiseFulfilledResult<BenchResult>).value;
   const loadAfter = loadavg()[0]!;
+  const machineAfter = machineBusyUs();
+  const self = process.cpuUsage(selfBefore);
+  const wallMs = performance.now() - wallBefore;
   const nodes = profileOutcomes.map((o, i) => {
     const target = targets[i]!;
     const data = (o as PromiseFulfilledResult<Awaited<(typeof profiling)[number]>>).value.data as CpuProfileData;
@@ -278,7 +320,8 @@ async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal):
     writeFileSync(join(opts.out, profileFile), JSON.stringify(data.profile));
     return { target, data, breakdown: analyzeProfile(data.profile), profileFile };
   });
-  const budget = budgetOf(c, bench, { before: loadBefore, after: loadAfter }, nodes);
+  const machine = machineBefore !== undefined && machineAfter !== undefined ? machineAfter - machineBefore : undefined;
+  const budget = budgetOf(c, bench, { loadAvg1m: { before: loadBefore, after: loadAfter }, machineBusyUs: machine, selfCpuUs: self.user + self.system, wallMs }, nodes);
   process.stderr.write(`${c.name}: ${budget.opsPerSec.toFixed(0)} ops/s, node CPU ${budget.perOp.cpuUs.toFixed(0)} µs/op\n`);
   return budget;
 }
@@ -308,7 +351,7 @@ function caseMarkdown(b: CaseBudget): string {
   const lines = [
     `## ${b.case} (${b.driver}, ${mixText(b.mix)})`,
     '',
-    `${f0(b.opsPerSec)} ops/s over ${f1(b.measuredSec)} s (${b.ops} operations, ${b.errors} errors); p50 ${f2(b.latencyMs.p50)} ms, p99 ${f2(b.latencyMs.p99)} ms${Object.keys(b.latencyMs.byOp).length > 1 ? ` (${lat})` : ''}; load generator ${f0(b.generatorCpuPctOfOneCore)}% of one core; machine load average (1 min) ${f2(b.loadAvg1m.before)} before, ${f2(b.loadAvg1m.after)} after.`,
+    `${f0(b.opsPerSec)} ops/s over ${f1(b.measuredSec)} s (${b.ops} operations, ${b.errors} errors); p50 ${f2(b.latencyMs.p50)} ms, p99 ${f2(b.latencyMs.p99)} ms${Object.keys(b.latencyMs.byOp).length > 1 ? ` (${lat})` : ''}; load generator ${f0(b.generatorCpuPctOfOneCore)}% of one core; machine load average (1 min) ${f2(b.loadAvg1m.before)} before, ${f2(b.loadAvg1m.after)} after${b.machine ? `; machine CPU ${f0(b.machine.busyPctOfOneCore)}% of one core, of which other work (not the nodes, not the generator) about ${f0(b.machine.otherPctOfOneCore)}%` : ''}.`,
     '',
     `Node CPU per operation (3 nodes summed): **${f1(b.perOp.cpuUs)} µs** = user ${f1(b.perOp.cpuUserUs)} + system ${f1(b.perOp.cpuSystemUs)}. Sampled main-thread busy: ${f1(b.perOp.sampledBusyUs)} µs/op; off the main thread or in the kernel (estimate: node CPU − sampled busy): ${f1(b.perOp.offMainOrKernelUs)} µs/op.${
       b.perOp.mainThreadCpuUs !== undefined ? ` Measured by the kernel (schedstat): main thread on a CPU ${f1(b.perOp.mainThreadCpuUs)} µs/op, other threads ${f1(b.perOp.otherThreadsCpuUs!)} µs/op; the main thread waited for a CPU ${f1(b.perOp.runQueueWaitUs!)} µs/op.` : ''
@@ -341,12 +384,13 @@ function caseMarkdown(b: CaseBudget): string {
 function reportMarkdown(budgets: CaseBudget[], context: string): string {
   const roleCols = CPU_ROLES.map((r) => CPU_ROLE_LABELS[r]);
   const summary = table(
-    ['case', 'ops/s', 'p50 ms', 'p99 ms', 'node CPU µs/op', 'user', 'system', 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
+    ['case', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'node CPU µs/op', 'user', 'system', 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
     budgets.map((b) => [
       b.case,
       f0(b.opsPerSec),
       f2(b.latencyMs.p50),
       f2(b.latencyMs.p99),
+      b.machine === undefined ? '–' : f0(b.machine.otherPctOfOneCore),
       f1(b.perOp.cpuUs),
       f1(b.perOp.cpuUserUs),
       f1(b.perOp.cpuSystemUs),
@@ -374,6 +418,13 @@ function reportMarkdown(budgets: CaseBudget[], context: string): string {
     '',
     ...budgets.map((b) => `${caseMarkdown(b)}\n`),
   ].join('\n');
+}
+
+/** The cluster's ports that something already listens on. */
+async function portsInUse(): Promise<number[]> {
+  const ports = [PORTS.node, PORTS.http, PORTS.pb].flatMap((base) => Array.from({ length: NODES }, (_, i) => base + i));
+  const free = await Promise.all(ports.map((port) => canListen(port)));
+  return ports.filter((_, i) => !free[i]);
 }
 
 function gitRevision(): string {
@@ -404,6 +455,8 @@ async function main(): Promise<void> {
     writeFileSync(join(opts.out, 'budget.json'), `${JSON.stringify({ version: 1, startedAt: startedAt.toISOString(), context, seconds, warmupSec, cases: budgets }, null, 1)}\n`);
     return markdown;
   };
+  const taken = await portsInUse();
+  if (taken.length > 0) throw new Error(`port(s) ${taken.join(', ')} in use (another benchmark or cluster running?); stop it or pick others with --base-port, --http-base-port, --pb-base-port`);
   process.stderr.write(`starting a 3-node cluster (ports ${PORTS.node}.., HTTP ${PORTS.http}.., PB ${PORTS.pb}..)\n`);
   const cluster = await startBenchCluster({ basePort: PORTS.node, httpBasePort: PORTS.http, pbBasePort: PORTS.pb });
   try {
