@@ -73,12 +73,13 @@ const program = new Command()
   .option('--cases <list>', `cases, comma-separated (${CASES.map((c) => c.name).join(',')})`, CASES.map((c) => c.name).join(','))
   .option('--seconds <n>', 'measured (and profiled) seconds per case, 1..120', '10')
   .option('--warmup <n>', 'warm-up seconds per case', '2')
+  .option('--wait-quiet <n>', 'before each case, wait up to this many seconds for 3 quiet seconds on the machine (for shared machines; 0: do not wait)', '0')
   .option('--base-port <port>', 'first node\'s node-to-node and admin port (then +1, +2)', String(PORTS_DEFAULT.node))
   .option('--http-base-port <port>', 'first node\'s HTTP API port', String(PORTS_DEFAULT.http))
   .option('--pb-base-port <port>', 'first node\'s PB API port', String(PORTS_DEFAULT.pb))
   .option('--out <dir>', 'result folder', `bench-results/cpu-budget-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   .parse();
-const opts = program.opts<{ cases: string; seconds: string; warmup: string; basePort: string; httpBasePort: string; pbBasePort: string; out: string }>();
+const opts = program.opts<{ cases: string; seconds: string; warmup: string; waitQuiet: string; basePort: string; httpBasePort: string; pbBasePort: string; out: string }>();
 const PORTS = { node: Number(opts.basePort), http: Number(opts.httpBasePort), pb: Number(opts.pbBasePort) };
 for (const [what, port] of Object.entries(PORTS)) if (!Number.isInteger(port) || port < 1024 || port > 65533) throw new Error(`--${what === 'node' ? '' : `${what}-`}base-port must be a port number from 1024 to 65533`);
 const cases = opts.cases.split(',').map((name) => {
@@ -90,6 +91,8 @@ const seconds = Number(opts.seconds);
 const warmupSec = Number(opts.warmup);
 if (!Number.isInteger(seconds) || seconds < 1 || seconds > 120) throw new Error('--seconds must be an integer from 1 to 120');
 if (!Number.isFinite(warmupSec) || warmupSec < 0 || warmupSec > 60) throw new Error('--warmup must be 0..60 seconds');
+const waitQuietSec = Number(opts.waitQuiet);
+if (!Number.isInteger(waitQuietSec) || waitQuietSec < 0 || waitQuietSec > 600) throw new Error('--wait-quiet must be an integer from 0 to 600 seconds');
 mkdirSync(opts.out, { recursive: true });
 
 interface NodeTarget {
@@ -139,8 +142,11 @@ interface CaseBudget {
   generatorCpuPctOfOneCore: number;
   /** 1-minute load average of the machine before and after the measured phase (other work on the machine shows here). */
   loadAvg1m: { before: number; after: number };
-  /** Over the measured phase, from /proc/stat (Linux): all cores' busy time, and what is left after the nodes and this process (the generator): other work on the machine. */
-  machine?: { busyPctOfOneCore: number; otherPctOfOneCore: number };
+  /**
+   * Over the measured phase, from /proc/stat (Linux): all cores' busy time; what is left of it after the nodes and this
+   * process (the generator): other work on the machine; and steal, time the hypervisor gave the machine's CPUs to others.
+   */
+  machine?: { busyPctOfOneCore: number; otherPctOfOneCore: number; stealPctOfOneCore: number };
   nodes: NodeFigures[];
   perOp: {
     cpuUs: number;
@@ -186,7 +192,7 @@ function functionRows(list: FunctionTime[], by: 'self' | 'inclusive', ops: numbe
   });
 }
 
-function budgetOf(c: CaseSpec, bench: BenchResult, load: { loadAvg1m: CaseBudget['loadAvg1m']; machineBusyUs: number | undefined; selfCpuUs: number; wallMs: number }, nodes: { target: NodeTarget; data: CpuProfileData; breakdown: ProfileBreakdown; profileFile: string }[]): CaseBudget {
+function budgetOf(c: CaseSpec, bench: BenchResult, load: MachineLoad, nodes: { target: NodeTarget; data: CpuProfileData; breakdown: ProfileBreakdown; profileFile: string }[]): CaseBudget {
   const ops = bench.totalOps;
   const perOp = (us: number): number => (ops > 0 ? us / ops : 0);
   const merged = mergeBreakdowns(nodes.map((n) => n.breakdown));
@@ -246,25 +252,66 @@ const PROC_STAT_TICKS_PER_SEC = 100;
 /** Other work on the machine above this share of one core during a case gets a note. */
 const OTHER_LOAD_NOTE_PCT = 15;
 
-/** Busy CPU time of the whole machine so far (all cores: user, nice, system, irq, softirq, steal), µs; undefined without /proc/stat. */
-function machineBusyUs(): number | undefined {
+/** Hypervisor steal above this share of one core during a case gets a note. */
+const STEAL_NOTE_PCT = 5;
+
+interface MachineTimes {
+  /** user, nice, system, irq, softirq of all cores. */
+  busyUs: number;
+  stealUs: number;
+}
+
+interface MachineLoad {
+  loadAvg1m: CaseBudget['loadAvg1m'];
+  machine: MachineTimes | undefined;
+  selfCpuUs: number;
+  wallMs: number;
+}
+
+/** CPU time of the whole machine so far (all cores), µs; undefined without /proc/stat. */
+function machineTimes(): MachineTimes | undefined {
   try {
     const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
     if (fields[0] !== 'cpu') return undefined;
     const [user, nice, system, , , irq, softirq, steal] = fields.slice(1).map(Number);
-    const ticks = [user, nice, system, irq, softirq, steal].reduce<number>((sum, x) => sum + (x ?? 0), 0);
-    return (ticks * 1e6) / PROC_STAT_TICKS_PER_SEC;
+    const us = (ticks: number): number => (ticks * 1e6) / PROC_STAT_TICKS_PER_SEC;
+    return { busyUs: us([user, nice, system, irq, softirq].reduce<number>((sum, x) => sum + (x ?? 0), 0)), stealUs: us(steal ?? 0) };
   } catch {
     return undefined;
   }
 }
 
-function machineOf(load: { machineBusyUs: number | undefined; selfCpuUs: number; wallMs: number }, nodesCpuUs: number, notes: string[]): Pick<CaseBudget, 'machine'> {
-  if (load.machineBusyUs === undefined || load.wallMs <= 0) return {};
+function machineDelta(before: MachineTimes | undefined, after: MachineTimes | undefined): MachineTimes | undefined {
+  return before === undefined || after === undefined ? undefined : { busyUs: after.busyUs - before.busyUs, stealUs: after.stealUs - before.stealUs };
+}
+
+function machineOf(load: MachineLoad, nodesCpuUs: number, notes: string[]): Pick<CaseBudget, 'machine'> {
+  if (load.machine === undefined || load.wallMs <= 0) return {};
   const pctOfCore = (us: number): number => (us / 1000 / load.wallMs) * 100;
-  const otherPct = pctOfCore(Math.max(0, load.machineBusyUs - nodesCpuUs - load.selfCpuUs));
+  const otherPct = pctOfCore(Math.max(0, load.machine.busyUs - nodesCpuUs - load.selfCpuUs));
+  const stealPct = pctOfCore(load.machine.stealUs);
   if (otherPct > OTHER_LOAD_NOTE_PCT) notes.push(`other work on the machine (not the nodes, not the load generator) used about ${otherPct.toFixed(0)}% of a core during this case: the nodes competed for the cores with it, which lowers throughput and raises latency and the main threads' wait for a CPU`);
-  return { machine: { busyPctOfOneCore: pctOfCore(load.machineBusyUs), otherPctOfOneCore: otherPct } };
+  if (stealPct > STEAL_NOTE_PCT) notes.push(`the hypervisor took (steal) about ${stealPct.toFixed(0)}% of a core from this machine during this case`);
+  return { machine: { busyPctOfOneCore: pctOfCore(load.machine.busyUs), otherPctOfOneCore: otherPct, stealPctOfOneCore: stealPct } };
+}
+
+/** Quiet: the whole machine (our idle cluster included) busy less than this share of one core over a second. */
+const QUIET_PCT_OF_CORE = 20;
+const QUIET_SECONDS = 3;
+
+/** Waits (at most maxSec) until the machine has been quiet QUIET_SECONDS seconds in a row. */
+async function waitQuiet(maxSec: number, signal: AbortSignal): Promise<{ waitedSec: number; quiet: boolean }> {
+  const started = performance.now();
+  let quietFor = 0;
+  while (!signal.aborted && performance.now() - started < maxSec * 1000) {
+    const before = machineTimes();
+    await new Promise((r) => setTimeout(r, 1000));
+    const delta = machineDelta(before, machineTimes());
+    if (delta === undefined) return { waitedSec: 0, quiet: false };
+    quietFor = ((delta.busyUs + delta.stealUs) / 1e6) * 100 < QUIET_PCT_OF_CORE ? quietFor + 1 : 0;
+    if (quietFor >= QUIET_SECONDS) return { waitedSec: Math.round((performance.now() - started) / 1000), quiet: true };
+  }
+  return { waitedSec: Math.round((performance.now() - started) / 1000), quiet: false };
 }
 
 /** The promise's outcome, or a rejection as soon as `signal` aborts. */
@@ -294,11 +341,16 @@ function mainThreadPerOp(nodes: NodeFigures[], cpuUsPerOp: number, perOp: (us: n
 
 async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal): Promise<CaseBudget> {
   process.stderr.write(`\n== ${c.name}\n`);
+  const quietNotes: string[] = [];
+  if (waitQuietSec > 0) {
+    const { waitedSec, quiet } = await waitQuiet(waitQuietSec, signal);
+    quietNotes.push(quiet ? `waited ${waitedSec} s for a quiet machine before the case` : `the machine was not quiet within ${waitQuietSec} s (--wait-quiet); ran anyway`);
+  }
   const driver = driverFactory(c.driver)({ targets: targets.map((t) => (c.driver === 'http' ? t.http : t.pb)), bucket: BUCKET, timeoutMs: OP_TIMEOUT_MS, params: RONDO_QUORUMS });
   if (warmupSec > 0) await runBench(workload(c, warmupSec), driver, { label: `${c.name} warm-up`, seed: SEED, signal, onProgress: progressLine });
   const durationMs = seconds * 1000;
   const loadBefore = loadavg()[0]!;
-  const machineBefore = machineBusyUs();
+  const machineBefore = machineTimes();
   const selfBefore = process.cpuUsage();
   const wallBefore = performance.now();
   const profiling = targets.map((t) => adminCall({ address: t.address, clusterSecret: t.clusterSecret, timeoutMs: durationMs + PROFILE_REPLY_MARGIN_MS }, { type: 'admin.cpu-profile', durationMs }));
@@ -310,7 +362,7 @@ async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal):
   if (failed) throw (failed as PromiseRejectedResult).reason;
   const bench = (benchOutcome as PromiseFulfilledResult<BenchResult>).value;
   const loadAfter = loadavg()[0]!;
-  const machineAfter = machineBusyUs();
+  const machineAfter = machineTimes();
   const self = process.cpuUsage(selfBefore);
   const wallMs = performance.now() - wallBefore;
   const nodes = profileOutcomes.map((o, i) => {
@@ -320,8 +372,8 @@ async function runCase(c: CaseSpec, targets: NodeTarget[], signal: AbortSignal):
     writeFileSync(join(opts.out, profileFile), JSON.stringify(data.profile));
     return { target, data, breakdown: analyzeProfile(data.profile), profileFile };
   });
-  const machine = machineBefore !== undefined && machineAfter !== undefined ? machineAfter - machineBefore : undefined;
-  const budget = budgetOf(c, bench, { loadAvg1m: { before: loadBefore, after: loadAfter }, machineBusyUs: machine, selfCpuUs: self.user + self.system, wallMs }, nodes);
+  bench.notes.push(...quietNotes);
+  const budget = budgetOf(c, bench, { loadAvg1m: { before: loadBefore, after: loadAfter }, machine: machineDelta(machineBefore, machineAfter), selfCpuUs: self.user + self.system, wallMs }, nodes);
   process.stderr.write(`${c.name}: ${budget.opsPerSec.toFixed(0)} ops/s, node CPU ${budget.perOp.cpuUs.toFixed(0)} µs/op\n`);
   return budget;
 }
@@ -351,7 +403,7 @@ function caseMarkdown(b: CaseBudget): string {
   const lines = [
     `## ${b.case} (${b.driver}, ${mixText(b.mix)})`,
     '',
-    `${f0(b.opsPerSec)} ops/s over ${f1(b.measuredSec)} s (${b.ops} operations, ${b.errors} errors); p50 ${f2(b.latencyMs.p50)} ms, p99 ${f2(b.latencyMs.p99)} ms${Object.keys(b.latencyMs.byOp).length > 1 ? ` (${lat})` : ''}; load generator ${f0(b.generatorCpuPctOfOneCore)}% of one core; machine load average (1 min) ${f2(b.loadAvg1m.before)} before, ${f2(b.loadAvg1m.after)} after${b.machine ? `; machine CPU ${f0(b.machine.busyPctOfOneCore)}% of one core, of which other work (not the nodes, not the generator) about ${f0(b.machine.otherPctOfOneCore)}%` : ''}.`,
+    `${f0(b.opsPerSec)} ops/s over ${f1(b.measuredSec)} s (${b.ops} operations, ${b.errors} errors); p50 ${f2(b.latencyMs.p50)} ms, p99 ${f2(b.latencyMs.p99)} ms${Object.keys(b.latencyMs.byOp).length > 1 ? ` (${lat})` : ''}; load generator ${f0(b.generatorCpuPctOfOneCore)}% of one core; machine load average (1 min) ${f2(b.loadAvg1m.before)} before, ${f2(b.loadAvg1m.after)} after${b.machine ? `; machine CPU ${f0(b.machine.busyPctOfOneCore)}% of one core, of which other work (not the nodes, not the generator) about ${f0(b.machine.otherPctOfOneCore)}%; hypervisor steal ${f0(b.machine.stealPctOfOneCore)}% of one core` : ''}.`,
     '',
     `Node CPU per operation (3 nodes summed): **${f1(b.perOp.cpuUs)} µs** = user ${f1(b.perOp.cpuUserUs)} + system ${f1(b.perOp.cpuSystemUs)}. Sampled main-thread busy: ${f1(b.perOp.sampledBusyUs)} µs/op; off the main thread or in the kernel (estimate: node CPU − sampled busy): ${f1(b.perOp.offMainOrKernelUs)} µs/op.${
       b.perOp.mainThreadCpuUs !== undefined ? ` Measured by the kernel (schedstat): main thread on a CPU ${f1(b.perOp.mainThreadCpuUs)} µs/op, other threads ${f1(b.perOp.otherThreadsCpuUs!)} µs/op; the main thread waited for a CPU ${f1(b.perOp.runQueueWaitUs!)} µs/op.` : ''
@@ -384,13 +436,14 @@ function caseMarkdown(b: CaseBudget): string {
 function reportMarkdown(budgets: CaseBudget[], context: string): string {
   const roleCols = CPU_ROLES.map((r) => CPU_ROLE_LABELS[r]);
   const summary = table(
-    ['case', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'node CPU µs/op', 'user', 'system', 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
+    ['case', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'steal, % of a core', 'node CPU µs/op', 'user', 'system', 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
     budgets.map((b) => [
       b.case,
       f0(b.opsPerSec),
       f2(b.latencyMs.p50),
       f2(b.latencyMs.p99),
       b.machine === undefined ? '–' : f0(b.machine.otherPctOfOneCore),
+      b.machine === undefined ? '–' : f0(b.machine.stealPctOfOneCore),
       f1(b.perOp.cpuUs),
       f1(b.perOp.cpuUserUs),
       f1(b.perOp.cpuSystemUs),
@@ -406,6 +459,7 @@ function reportMarkdown(budgets: CaseBudget[], context: string): string {
     '',
     context,
     '',
+    '- **other work / steal**: over each measured phase (/proc/stat), CPU used on the machine by anything but the 3 nodes and the load generator, and time the hypervisor took from the machine; the cores are shared, so a case with either well above 0 is disturbed (lower ops/s, higher latency, and more CPU per operation).',
     '- **node CPU µs/op**: process.cpuUsage (user + system, every thread) of the 3 node processes over the profiled window, summed, ÷ operations the generator measured.',
     '- **sampled busy**: main-thread samples that are not `(idle)` (V8 sampling profiler, every 500 µs). Samples measure wall time, so a busy main thread waiting for a core still counts.',
     '- **off main / kernel (est.)**: node CPU − sampled busy. An estimate: libuv and LMDB threads, GC helper threads and kernel time not seen by the samples; negative when the samples count waiting time (see busy / CPU per node).',
@@ -446,7 +500,7 @@ async function main(): Promise<void> {
   const context = `${startedAt.toISOString()}, commit ${gitRevision()}, Node ${process.version}, ${cpus().length} cores (shared by the 3 nodes and the load generator). A fresh 3-node \`rondo dev\` cluster (LMDB), N=3, R=2 and W=2 on every request; ${KEYS.toLocaleString('en-US')} keys of ${VALUE_BYTES} B preloaded over PB; ${CLIENTS} clients, uniform keys; per case ${warmupSec} s of warm-up, then ${seconds} s measured while every node is profiled.`;
   const budgets: CaseBudget[] = [];
   // A hard bound on the whole run: past it, the load stops and the cluster is stopped.
-  const deadlineMs = PRELOAD_BOUND_MS + cases.length * ((warmupSec + seconds) * 1000 + PROFILE_REPLY_MARGIN_MS + CASE_SLACK_MS);
+  const deadlineMs = PRELOAD_BOUND_MS + cases.length * ((waitQuietSec + warmupSec + seconds) * 1000 + PROFILE_REPLY_MARGIN_MS + CASE_SLACK_MS);
   const watchdog = setTimeout(() => abort.abort(new Error(`the run took over ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
   watchdog.unref();
   const writeReport = (): string => {
