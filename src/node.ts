@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
 import { pino } from 'pino';
 import type { WireMessage } from './core/env.js';
+import { CpuProfiler, isCpuProfileRequest } from './core/host/cpu-profiler.js';
+import { processCpuStats } from './core/host/process-cpu.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
@@ -96,7 +98,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     objectLimits: { objectBytesWarn: config.objectBytesWarn, objectBytesMax: config.objectBytesMax, siblingsWarn: config.siblingsWarn, siblingsMax: config.siblingsMax },
   });
   const bucketTypes = new BucketTypeAdmin(metadata);
-  transport.onRequest(async (req: WireMessage) => (isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req)));
+  const profiler = new CpuProfiler({ nodeName: config.name });
+  transport.onRequest(async (req: WireMessage, ctx) => {
+    if (isCpuProfileRequest(req)) return profiler.handle(req, ctx.signal);
+    return isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req);
+  });
   cluster.start();
   metadata.start();
   let http: HttpApi | undefined;
@@ -154,6 +160,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      profiler.stop();
       if (http) await http.stop();
       if (pb) await pb.stop();
       await kv.stop();
@@ -191,5 +198,7 @@ function nodeStats(config: NodeConfig, cluster: ClusterNode, storageBackend: str
     ring_ownership: JSON.stringify(Object.entries(ring.ownership.owners.reduce<Record<string, number>>((acc, owner) => ({ ...acc, [owner]: (acc[owner] ?? 0) + 1 }), {}))),
     connected_nodes: [...cluster.upNodes()].filter((n) => n !== config.name).sort(),
     storage_backend: storageBackend,
+    // This process's CPU time so far (all threads), for per-operation CPU budgets.
+    ...processCpuStats(),
   };
 }
