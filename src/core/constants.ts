@@ -6,8 +6,10 @@ import { assert } from './errors.js';
 export const PROTOCOL_VERSION = 1;
 /** Oldest peer protocol version this build can talk to (rolling upgrades). */
 export const PROTOCOL_VERSION_MIN = 1;
+/** Peer understands batch envelopes `{ v, ms: [...] }` (many messages per frame). */
+export const CAPABILITY_BATCH_FRAMES = 'transport.batch.v1';
 /** Capabilities this build advertises in the handshake. */
-export const CAPABILITIES: readonly string[] = ['ring.gossip.v1', 'swim.v1', 'admin.v1'];
+export const CAPABILITIES: readonly string[] = ['ring.gossip.v1', 'swim.v1', 'admin.v1', CAPABILITY_BATCH_FRAMES];
 
 // --- ring and claim ---
 export const RING_SIZE_DEFAULT = 64; // option: ringSize
@@ -20,6 +22,8 @@ export const N_VAL_DEFAULT = 3;
 export const FRAME_BYTES_MAX = 64 * 1024 * 1024; // option: frameBytesMax
 export const OUTBOUND_QUEUE_MESSAGES_MAX = 10_000; // option: outboundQueueMessagesMax (per peer, per channel)
 export const OUTBOUND_QUEUE_BYTES_MAX = 64 * 1024 * 1024; // option: outboundQueueBytesMax (per peer, per channel)
+export const BATCH_FRAME_BYTES_MAX = 256 * 1024; // messages queued together leave in batch frames of at most this (a larger message travels alone)
+export const BATCH_FRAME_MESSAGES_MAX = 1_024; // and at most this many messages per batch frame
 export const HANDSHAKE_TIMEOUT_MS = 5_000; // option: handshakeTimeoutMs
 export const CONNECT_TIMEOUT_MS = 3_000; // option: connectTimeoutMs
 export const RECONNECT_BACKOFF_MIN_MS = 100; // option: reconnectBackoffMinMs

@@ -52,6 +52,47 @@ export function envelopeFramePrefix(version: number, bodyBytes: number): Buffer 
   return Buffer.concat([frameHeader(envelopeHead.length + bodyBytes), envelopeHead]);
 }
 
+/** Bytes of `{ v, ms: [` (with the longest array header) that precede the messages of a batch envelope. */
+export const BATCH_ENVELOPE_HEAD_BYTES_MAX = 10;
+
+/**
+ * One frame carrying `bodies` (each an encoded message) as a batch envelope
+ * `{ v: version, ms: [body, ...] }`, built by concatenation: the bodies are
+ * already msgpack values, so nothing is encoded again. One buffer, for one
+ * socket write.
+ */
+export function encodeBatchFrame(version: number, bodies: readonly Buffer[]): Buffer {
+  assert(Number.isInteger(version) && version >= 0 && version < 128, 'version is a positive fixint');
+  assert(bodies.length > 0 && bodies.length <= 0xffff, 'a batch holds 1..65535 messages');
+  let bodyBytes = 0;
+  for (const body of bodies) bodyBytes += body.length;
+  // fixmap(2), fixstr "v", fixint version, fixstr "ms", then a fixarray or array16 header
+  const arrayHead = bodies.length < 16 ? 1 : 3;
+  const headBytes = 7 + arrayHead;
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + headBytes + bodyBytes);
+  out.writeUInt32BE(headBytes + bodyBytes, 0);
+  let at = FRAME_HEADER_BYTES;
+  out[at++] = 0x82;
+  out[at++] = 0xa1;
+  out[at++] = 0x76; // "v"
+  out[at++] = version;
+  out[at++] = 0xa2;
+  out[at++] = 0x6d; // "m"
+  out[at++] = 0x73; // "s"
+  if (arrayHead === 1) out[at++] = 0x90 | bodies.length;
+  else {
+    out[at++] = 0xdc;
+    out.writeUInt16BE(bodies.length, at);
+    at += 2;
+  }
+  for (const body of bodies) {
+    body.copy(out, at);
+    at += body.length;
+  }
+  assert(at === out.length, 'batch frame filled exactly');
+  return out;
+}
+
 /**
  * Splits a byte stream into frame payloads. Chunks are kept as a list and a
  * payload is copied at most once (zero-copy when it lies in one chunk), so a
@@ -127,6 +168,8 @@ export interface WireErrorBody {
 
 export type Envelope =
   | { readonly kind: 'message'; readonly msg: WireMessage }
+  /** A batch envelope (capability transport.batch.v1): messages in the order sent. */
+  | { readonly kind: 'messages'; readonly msgs: readonly WireMessage[] }
   | { readonly kind: 'request'; readonly id: number; readonly req: WireMessage }
   | { readonly kind: 'response'; readonly id: number; readonly res: WireMessage }
   | { readonly kind: 'error'; readonly id: number; readonly err: WireErrorBody };
@@ -148,6 +191,11 @@ export function parseEnvelope(value: unknown, version: number): Envelope {
   if ('m' in value) {
     if (!isWireMessage(value.m)) throw new FrameInvalidError('envelope message has no string type');
     return { kind: 'message', msg: value.m };
+  }
+  if ('ms' in value) {
+    const msgs = value.ms;
+    if (!Array.isArray(msgs) || msgs.length === 0 || !msgs.every(isWireMessage)) throw new FrameInvalidError('batch envelope is not a list of messages with string types');
+    return { kind: 'messages', msgs };
   }
   const id = value.id;
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw new FrameInvalidError('envelope has neither m nor an integer id');

@@ -36,6 +36,8 @@ export interface HandshakeOptions {
   readonly timeoutMs: number;
   /** Tests only: advertise another version range. */
   readonly versionRange?: { readonly min: number; readonly max: number };
+  /** Tests only: advertise other capabilities (an older peer's). */
+  readonly caps?: readonly string[];
 }
 
 export interface HandshakeResult {
@@ -175,7 +177,7 @@ export function startHandshake(conn: Connection, options: HandshakeOptions, done
     channel: options.channel,
     version: range.max,
     minVersion: range.min,
-    caps: CAPABILITIES,
+    caps: options.caps ?? CAPABILITIES,
     nonce: ownNonce,
   };
   conn.sendValue(hello);

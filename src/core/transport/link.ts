@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import type { Channel, Logger, NodeAddress, NodeName } from '../env.js';
 import { OverloadError, assert } from '../errors.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
-import { envelopeFramePrefix } from './frame.js';
+import { BATCH_FRAME_BYTES_MAX, BATCH_FRAME_MESSAGES_MAX, CAPABILITY_BATCH_FRAMES } from '../constants.js';
+import { encodeBatchFrame, envelopeFramePrefix } from './frame.js';
 import { startHandshake, type HandshakeResult } from './handshake.js';
 import { backoffDelayMs, type TransportLimits } from './limits.js';
 import { parseAddress } from './address.js';
@@ -46,6 +47,8 @@ export class OutboundLink {
   private writes = 0;
   private conn: Connection | undefined;
   private version = 0;
+  /** The peer takes batch envelopes (many messages per frame). */
+  private batches = false;
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private flushImmediate: NodeJS.Immediate | undefined;
@@ -141,6 +144,7 @@ export class OutboundLink {
       this.state = 'ready';
       this.attempts = 0;
       this.version = result.version;
+      this.batches = result.caps.includes(CAPABILITY_BATCH_FRAMES);
       this.context.serve(conn, result, {
         close: () => {
           if (this.conn === conn) this.onDown();
@@ -176,26 +180,64 @@ export class OutboundLink {
   private flush(): void {
     const conn = this.conn;
     if (this.state !== 'ready' || conn === undefined) return;
-    conn.cork();
     this.writes += 1;
-    try {
-      // Stop at the socket's high-water mark; 'drain' schedules the rest.
-      while (this.queueHead < this.queue.length && conn.hasRoom) {
-        const body = this.queue[this.queueHead];
-        assert(body !== undefined, 'queued body present');
-        this.queue[this.queueHead] = Buffer.alloc(0); // release for GC
-        this.queueHead += 1;
-        this.queuedBytes -= body.length;
-        conn.write(envelopeFramePrefix(this.version, body.length));
-        conn.write(body);
-        this.messagesSent += 1;
-      }
-    } finally {
-      conn.uncork();
-    }
+    if (this.batches) this.flushBatches(conn);
+    else this.flushFrames(conn);
     if (this.queueHead === this.queue.length || this.queueHead >= QUEUE_COMPACT_SLOTS) {
       this.queue.splice(0, this.queueHead);
       this.queueHead = 0;
     }
   }
+
+  /** The next queued body, taken off the queue. */
+  private take(): Buffer {
+    const body = this.queue[this.queueHead];
+    assert(body !== undefined, 'queued body present');
+    this.queue[this.queueHead] = EMPTY; // release for GC
+    this.queueHead += 1;
+    this.queuedBytes -= body.length;
+    this.messagesSent += 1;
+    return body;
+  }
+
+  /**
+   * Everything queued leaves in batch frames, each built in one buffer: one
+   * socket write carries many messages, and the receiver decodes each frame
+   * once. Stops at the socket's high-water mark; 'drain' schedules the rest.
+   */
+  private flushBatches(conn: Connection): void {
+    conn.cork();
+    try {
+      while (this.queueHead < this.queue.length && conn.hasRoom) {
+        const bodies: Buffer[] = [];
+        let bytes = 0;
+        while (this.queueHead < this.queue.length && bodies.length < BATCH_FRAME_MESSAGES_MAX) {
+          const next = this.queue[this.queueHead] as Buffer;
+          if (bodies.length > 0 && bytes + next.length > BATCH_FRAME_BYTES_MAX) break;
+          bodies.push(this.take());
+          bytes += next.length;
+        }
+        conn.write(encodeBatchFrame(this.version, bodies));
+      }
+    } finally {
+      conn.uncork();
+    }
+  }
+
+  /** One frame per message (a peer without batch envelopes). */
+  private flushFrames(conn: Connection): void {
+    conn.cork();
+    try {
+      // Stop at the socket's high-water mark; 'drain' schedules the rest.
+      while (this.queueHead < this.queue.length && conn.hasRoom) {
+        const body = this.take();
+        conn.write(envelopeFramePrefix(this.version, body.length));
+        conn.write(body);
+      }
+    } finally {
+      conn.uncork();
+    }
+  }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -7,7 +7,7 @@ import type { Channel, Logger, NetworkPort, NodeAddress, NodeName, WireMessage }
 import { FrameInvalidError, NotClaimantError, RondoError, UnknownPeerError, assert } from '../errors.js';
 import { formatAddress, parseAddress } from './address.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
-import { ENVELOPE_MESSAGE_HEAD_BYTES, encodePayload, parseEnvelope } from './frame.js';
+import { BATCH_ENVELOPE_HEAD_BYTES_MAX, ENVELOPE_MESSAGE_HEAD_BYTES, encodePayload, parseEnvelope } from './frame.js';
 import { startHandshake, type HandshakeResult, type Role } from './handshake.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
 import { OutboundLink, type LinkContext, type LinkStats } from './link.js';
@@ -131,7 +131,7 @@ export class TcpTransport implements NetworkPort {
     const peer = this.peers.get(to);
     if (peer === undefined || this.stopped) throw new UnknownPeerError(`no address known for peer ${to}`);
     const body = encodePayload(msg);
-    if (body.length + ENVELOPE_MESSAGE_HEAD_BYTES > this.limits.frameBytesMax) {
+    if (body.length + Math.max(ENVELOPE_MESSAGE_HEAD_BYTES, BATCH_ENVELOPE_HEAD_BYTES_MAX) > this.limits.frameBytesMax) {
       throw new FrameInvalidError(`message ${msg.type} of ${body.length} bytes exceeds the frame limit ${this.limits.frameBytesMax}`);
     }
     peer.links[channel].enqueue(body);
@@ -234,6 +234,10 @@ export class TcpTransport implements NetworkPort {
           case 'message':
             if (peer.role !== 'peer') throw new FrameInvalidError('admin connection sent a peer message');
             this.deliver(peer.node, envelope.msg);
+            return;
+          case 'messages':
+            if (peer.role !== 'peer') throw new FrameInvalidError('admin connection sent peer messages');
+            for (const msg of envelope.msgs) this.deliver(peer.node, msg);
             return;
           case 'request':
             if (requestsInflight >= this.limits.rpcInflightPerConnectionMax) {

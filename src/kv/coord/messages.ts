@@ -7,8 +7,9 @@
 // parseKvMessage validates the shape, and the service drops (and logs)
 // anything else.
 import type { WireMessage } from '../../core/env.js';
-import type { KvCommand, KvReply, StoredReply } from '../vnode/index.js';
+import { withoutPending, type KvCommand, type KvReply, type StoredReply } from '../vnode/index.js';
 import { LISTING_COMMAND_KINDS, listingCommandProblem, listingReplyProblem } from '../vnode/listing-check.js';
+import { BINARY_REPLY_TYPE, BINARY_REQUEST_TYPE, decodeBinaryReply, decodeBinaryRequest, encodeBinaryReply, encodeBinaryRequest } from './wire.js';
 
 export interface VnodeRequestMessage {
   type: 'kv.vnode-request';
@@ -37,8 +38,16 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'pu
 const KEYED_COMMAND_KINDS: ReadonlySet<string> = new Set(['get', 'put-coordinate', 'delete-coordinate', 'reap']);
 const REPLY_KINDS: ReadonlySet<string> = new Set(['object', 'notfound', 'stored', 'error', 'reaped', 'kept', 'keys', 'buckets', 'index-hits']);
 
-/** The wire form of a request: a put-replicate without its in-process decoded object. */
-export function requestMessage(reqId: number, partition: number, command: KvCommand, opts: { forwarded: boolean; primaryEpoch?: number }): VnodeRequestMessage {
+/**
+ * The wire form of a request: the binary form (wire.ts) for gets and
+ * replicated writes, else the map form; never the in-process decoded object.
+ */
+export function requestMessage(reqId: number, partition: number, command: KvCommand, opts: { forwarded: boolean; primaryEpoch?: number }): WireMessage {
+  return encodeBinaryRequest(reqId, partition, command, opts) ?? requestMapMessage(reqId, partition, command, opts);
+}
+
+/** The map form of a request (any command). */
+export function requestMapMessage(reqId: number, partition: number, command: KvCommand, opts: { forwarded: boolean; primaryEpoch?: number }): VnodeRequestMessage {
   const wire: KvCommand = command.kind === 'put-replicate' ? { kind: 'put-replicate', props: command.props, bytes: command.bytes } : command;
   const msg: VnodeRequestMessage = { type: 'kv.vnode-request', reqId, partition, command: wire };
   if (opts.forwarded) msg.forwarded = true;
@@ -46,9 +55,14 @@ export function requestMessage(reqId: number, partition: number, command: KvComm
   return msg;
 }
 
-/** The wire form of a reply: a stored reply without its in-process decoded object. */
-export function replyMessage(reqId: number, reply: KvReply): VnodeReplyMessage {
-  if (reply.kind !== 'stored') return { type: 'kv.vnode-reply', reqId, reply };
+/** The wire form of a reply: binary (wire.ts) where it has one, else the map form; never in-process fields. */
+export function replyMessage(reqId: number, reply: KvReply): WireMessage {
+  return encodeBinaryReply(reqId, reply) ?? replyMapMessage(reqId, reply);
+}
+
+/** The map form of a reply (any reply): a stored reply without its in-process decoded object and durability. */
+export function replyMapMessage(reqId: number, reply: KvReply): VnodeReplyMessage {
+  if (reply.kind !== 'stored') return { type: 'kv.vnode-reply', reqId, reply: withoutPending(reply) };
   const wire: StoredReply = { kind: 'stored', replaced: reply.replaced, warnings: reply.warnings };
   if (reply.bytes !== undefined) wire.bytes = reply.bytes;
   return { type: 'kv.vnode-reply', reqId, reply: wire };
@@ -82,6 +96,7 @@ function commandProblem(c: unknown): string | undefined {
 
 function replyProblem(r: unknown): string | undefined {
   if (!isRecord(r) || typeof r.kind !== 'string' || !REPLY_KINDS.has(r.kind)) return 'reply is not a KV reply';
+  if (r.durable !== undefined) return 'reply with an in-process field';
   switch (r.kind) {
     case 'error':
       return typeof r.code === 'string' && typeof r.message === 'string' ? undefined : 'error reply without code/message';
@@ -101,6 +116,10 @@ function replyProblem(r: unknown): string | undefined {
 /** The message as a KvMessage, or a string saying why it is malformed. */
 export function parseKvMessage(msg: WireMessage): KvMessage | string {
   const m = msg as unknown as Record<string, unknown>;
+  if (msg.type === BINARY_REQUEST_TYPE || msg.type === BINARY_REPLY_TYPE) {
+    if (!(m.b instanceof Uint8Array)) return `${msg.type} without its bytes`;
+    return msg.type === BINARY_REQUEST_TYPE ? decodeBinaryRequest(m.b) : decodeBinaryReply(m.b);
+  }
   if (!isReqId(m.reqId)) return `${msg.type} without a valid reqId`;
   if (msg.type === 'kv.vnode-request') {
     if (typeof m.partition !== 'number' || !Number.isSafeInteger(m.partition) || m.partition < 0) return 'kv.vnode-request with a bad partition';

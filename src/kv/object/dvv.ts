@@ -87,7 +87,15 @@ export function join<T>(clock: DvvSet<T>): VersionVector {
 
 /** Live values, by actor then newest first. */
 export function values<T>(clock: DvvSet<T>): T[] {
-  return clock.entries.flatMap((e) => e.values.map(([, v]) => v));
+  const out: T[] = [];
+  for (const e of clock.entries) for (const pair of e.values) out.push(pair[1]);
+  return out;
+}
+
+/** Whether some live value satisfies `test` (no array built: the per-request checks use this). */
+export function someValue<T>(clock: DvvSet<T>, test: (value: T) => boolean): boolean {
+  for (const e of clock.entries) for (const pair of e.values) if (test(pair[1])) return true;
+  return false;
 }
 
 /** Live values with the dot that wrote each. */

@@ -28,7 +28,7 @@ import { OBJECT_BYTES_MAX, OBJECT_BYTES_WARN, SIBLINGS_MAX, SIBLINGS_WARN } from
 import { ObjectTooLargeError, TooManySiblingsError } from '../errors.js';
 import { approximateContentBytes, compareContents, validateContent } from './content.js';
 import type { Content } from './content.js';
-import { emptyClock, join, size, sync, updateWithDot, values, valuesWithDots, vvMerge } from './dvv.js';
+import { emptyClock, join, size, someValue, sync, updateWithDot, valuesWithDots, vvMerge } from './dvv.js';
 import type { Dot, DvvSet, VersionVector } from './dvv.js';
 import { compareHlc } from './hlc.js';
 import type { Hlc, HybridClock } from './hlc.js';
@@ -105,17 +105,19 @@ export function contextOf(obj: RObject): VersionVector {
  */
 export function nextTimestamp(clock: HybridClock, stored: RObject | undefined, wallMs: number): Hlc {
   let newest: Hlc | undefined;
-  for (const c of stored === undefined ? [] : values(stored.clock)) {
-    if (newest === undefined || compareHlc(c.meta.lastModified, newest) > 0) newest = c.meta.lastModified;
+  if (stored !== undefined) {
+    for (const e of stored.clock.entries) {
+      for (const [, c] of e.values) if (newest === undefined || compareHlc(c.meta.lastModified, newest) > 0) newest = c.meta.lastModified;
+    }
   }
   return newest === undefined ? clock.now(wallMs) : clock.observe(newest, wallMs);
 }
 
 /** A replica taking in an object from a peer: refuses far-future timestamps, advances the clock. */
 export function observeObject(clock: HybridClock, obj: RObject, wallMs: number): void {
-  const contents = values(obj.clock);
-  for (const c of contents) clock.checkDrift(c.meta.lastModified, wallMs);
-  for (const c of contents) clock.observe(c.meta.lastModified, wallMs);
+  // Every timestamp is checked before any is observed: a refused object moves no clock.
+  for (const e of obj.clock.entries) for (const [, c] of e.values) clock.checkDrift(c.meta.lastModified, wallMs);
+  for (const e of obj.clock.entries) for (const [, c] of e.values) clock.observe(c.meta.lastModified, wallMs);
 }
 
 /**
@@ -186,13 +188,12 @@ export function resolve(obj: RObject, props: ObjectProps): Content[] {
 
 /** Every sibling is a tombstone (and there is at least one): the key was deleted and may be reaped. */
 export function isTombstone(obj: RObject): boolean {
-  const all = values(obj.clock);
-  return all.length > 0 && all.every((c) => c.meta.deleted);
+  return size(obj.clock) > 0 && !someValue(obj.clock, (c) => !c.meta.deleted);
 }
 
 export function approximateObjectBytes(obj: RObject): number {
   let n = obj.bucketType.length + obj.bucket.length + obj.key.length;
-  for (const c of values(obj.clock)) n += approximateContentBytes(c);
+  for (const e of obj.clock.entries) for (const [, c] of e.values) n += approximateContentBytes(c);
   return n + obj.clock.entries.length * 16;
 }
 

@@ -374,7 +374,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       const seen = byKey.get(id);
       byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
     }
-    const writes: { key: KeyRef; value: Uint8Array; indexes: IndexEntry[] }[] = [];
+    const writes: { key: KeyRef; value: Uint8Array; indexes: readonly IndexEntry[] }[] = [];
     for (const { object, bytes } of byKey.values()) {
       observeObject(this.#o.clock, object, this.#o.wallClockMs());
       const storedBytes = this.#o.store.getSync(object);

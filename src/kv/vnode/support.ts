@@ -1,10 +1,11 @@
 // Small pure helpers of the KV vnode.
 import type { IndexEntry, StoredKey } from '../backend/index.js';
-import { values } from '../object/index.js';
+import { someValue, values } from '../object/index.js';
 import type { RObject } from '../object/index.js';
 
 /** Union of the index entries of every live (not deleted) sibling. */
-export function liveIndexes(obj: RObject): IndexEntry[] {
+export function liveIndexes(obj: RObject): readonly IndexEntry[] {
+  if (!someValue(obj.clock, (c) => !c.meta.deleted && c.meta.indexes.length > 0)) return NO_INDEXES; // the common case: nothing to collect
   const unique = new Map<string, IndexEntry>();
   for (const c of values(obj.clock)) {
     if (c.meta.deleted) continue;
@@ -12,6 +13,8 @@ export function liveIndexes(obj: RObject): IndexEntry[] {
   }
   return [...unique.values()];
 }
+
+const NO_INDEXES: readonly IndexEntry[] = Object.freeze([]);
 
 export function utf8(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { FrameInvalidError } from '../../../src/core/errors.js';
-import { FrameDecoder, decodePayload, encodeFrame, encodePayload, envelopeFramePrefix, frameHeader, parseEnvelope } from '../../../src/core/transport/frame.js';
+import { BATCH_ENVELOPE_HEAD_BYTES_MAX, FrameDecoder, decodePayload, encodeBatchFrame, encodeFrame, encodePayload, envelopeFramePrefix, frameHeader, parseEnvelope } from '../../../src/core/transport/frame.js';
 import { negotiateVersion } from '../../../src/core/transport/handshake.js';
 import { backoffDelayMs, resolveLimits } from '../../../src/core/transport/limits.js';
 import { parseAddress } from '../../../src/core/transport/address.js';
@@ -66,6 +66,22 @@ test('envelope prefix plus a pre-encoded body is a valid { v, m } envelope', () 
   const [payload] = new FrameDecoder(1024).push(frame);
   assert.ok(payload);
   assert.deepEqual(parseEnvelope(decodePayload(payload), 1), { kind: 'message', msg });
+});
+
+test('a batch frame of pre-encoded bodies is one valid { v, ms } envelope, for 1, 15, 16 and 1,000 messages', () => {
+  for (const count of [1, 15, 16, 1_000]) {
+    const msgs = Array.from({ length: count }, (_, i) => ({ type: 'kv.x', i, data: Buffer.alloc(i % 7, i) }));
+    const frame = encodeBatchFrame(1, msgs.map((m) => encodePayload(m)));
+    const payloads = new FrameDecoder(1 << 20).push(frame);
+    assert.equal(payloads.length, 1, 'one frame');
+    const envelope = parseEnvelope(decodePayload(payloads[0]!), 1);
+    assert.equal(envelope.kind, 'messages');
+    assert.deepEqual(envelope.kind === 'messages' ? envelope.msgs : [], msgs);
+    assert.ok(frame.length - 4 - msgs.reduce((n, m) => n + encodePayload(m).length, 0) <= BATCH_ENVELOPE_HEAD_BYTES_MAX, 'head within its bound');
+  }
+  assert.throws(() => parseEnvelope({ v: 1, ms: [] }, 1), /batch envelope/);
+  assert.throws(() => parseEnvelope({ v: 1, ms: [{ type: 'a' }, { kind: 'b' }] }, 1), /batch envelope/);
+  assert.throws(() => parseEnvelope({ v: 1, ms: 'x' }, 1), /batch envelope/);
 });
 
 test('parseEnvelope rejects malformed envelopes and unknown versions', () => {

@@ -2,7 +2,9 @@
 // connection (one warn line), never the node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
+import { CAPABILITY_BATCH_FRAMES } from '../../../src/core/constants.js';
+import type { WireMessage } from '../../../src/core/env.js';
 import { HandshakeRefusedError, type RondoError } from '../../../src/core/errors.js';
 import { Connection } from '../../../src/core/transport/connection.js';
 import { FrameDecoder, decodePayload, encodeFrame, frameHeader } from '../../../src/core/transport/frame.js';
@@ -204,3 +206,52 @@ test('an admin connection may not send peer messages', { timeout: 10_000 }, () =
     assert.ok(server.log.find('warn', /admin connection sent a peer message/));
     assert.equal(server.received.length, 0);
   }));
+
+/** A listener that accepts one peer with its own handshake (capabilities chosen by the test) and records the frames it gets. */
+async function fakeListener(caps: readonly string[]): Promise<{ address: string; frames: unknown[]; stop: () => Promise<void> }> {
+  const frames: unknown[] = [];
+  const conns: Connection[] = [];
+  const server = createServer((socket) => {
+    const conn = new Connection({ socket, log: new MemoryLogger(), remote: 'dialer', frameBytesMax: 1 << 20 });
+    conns.push(conn);
+    startHandshake(conn, { side: 'accept', cluster: CLUSTER, node: 'old', role: 'peer', channel: 'control', secret: SECRET, timeoutMs: 2_000, caps }, (result) => {
+      if (!(result instanceof Error)) conn.setHandlers({ frame: (value) => frames.push(value), close: () => undefined });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    frames,
+    stop: async () => {
+      for (const conn of conns) conn.close('test over');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+for (const batches of [true, false]) {
+  test(`messages queued together leave ${batches ? 'in batch frames to a peer that takes them' : 'one per frame to a peer without batch frames'}, in order`, { timeout: 10_000 }, async () => {
+    const listener = await fakeListener(batches ? [CAPABILITY_BATCH_FRAMES] : []);
+    const sender = await startNode('sender');
+    try {
+      sender.transport.setPeerAddress('old', listener.address);
+      sender.transport.send('old', { type: 'warm.up' });
+      await waitFor('connected', () => listener.frames.length === 1);
+      for (let i = 0; i < 50; i++) sender.transport.send('old', { type: 'kv.x', i } as WireMessage);
+      const received = (): number[] =>
+        listener.frames.slice(1).flatMap((f) => {
+          const e = f as { m?: { i: number }; ms?: { i: number }[] };
+          return e.ms !== undefined ? e.ms.map((m) => m.i) : e.m !== undefined ? [e.m.i] : [];
+        });
+      await waitFor('all 50 delivered', () => received().length === 50);
+      assert.deepEqual(received(), Array.from({ length: 50 }, (_, i) => i));
+      const batchFrames = listener.frames.slice(1).filter((f) => (f as { ms?: unknown }).ms !== undefined).length;
+      if (batches) assert.ok(batchFrames >= 1 && listener.frames.length - 1 < 50, `batched into ${listener.frames.length - 1} frames`);
+      else assert.equal(batchFrames, 0, 'no batch envelope to a peer that did not advertise them');
+    } finally {
+      await stopAll(sender);
+      await listener.stop();
+    }
+  });
+}

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WireMessage } from '../../../../src/core/env.js';
-import { isKvMessage, parseKvMessage, replyMessage, requestMessage } from '../../../../src/kv/coord/messages.js';
+import { isKvMessage, parseKvMessage, replyMapMessage, replyMessage, requestMapMessage, requestMessage } from '../../../../src/kv/coord/messages.js';
+import type { KvCommand, KvReply } from '../../../../src/kv/vnode/index.js';
 import { decode, formKvCluster, REF, text } from './harness.js';
 
 const MALFORMED: WireMessage[] = [
@@ -38,17 +39,60 @@ describe('KvService: messages', () => {
     assert.ok(isKvMessage({ type: 'kv.vnode-reply', reqId: 2 ** 52, reply: { kind: 'stored', replaced: true, warnings: [], bytes: new Uint8Array(4) } } as WireMessage));
   });
 
-  it('the wire forms leave in-process decoded objects behind', () => {
+  it('the map forms leave in-process decoded objects and durability behind', () => {
     const object = { bucketType: 'default', bucket: 'b', key: 'k', clock: { entries: [] } };
     const bytes = new Uint8Array([1, 2, 3]);
     const props = { allowMult: false, lastWriteWins: false };
-    const request = requestMessage(5, 1, { kind: 'put-replicate', props, bytes, object }, { forwarded: false });
+    const request = requestMapMessage(5, 1, { kind: 'put-replicate', props, bytes, object }, { forwarded: false });
     assert.deepEqual(request, { type: 'kv.vnode-request', reqId: 5, partition: 1, command: { kind: 'put-replicate', props, bytes } });
-    assert.deepEqual(requestMessage(5, 1, { kind: 'get', ...REF }, { forwarded: true }).forwarded, true);
-    assert.deepEqual(requestMessage(5, 1, { kind: 'get', ...REF }, { forwarded: false, primaryEpoch: 7 }).primary, { epoch: 7 });
-    const reply = replyMessage(6, { kind: 'stored', replaced: true, warnings: [], bytes, object });
+    assert.deepEqual(requestMapMessage(5, 1, { kind: 'get', ...REF }, { forwarded: true }).forwarded, true);
+    assert.deepEqual(requestMapMessage(5, 1, { kind: 'get', ...REF }, { forwarded: false, primaryEpoch: 7 }).primary, { epoch: 7 });
+    const reply = replyMapMessage(6, { kind: 'stored', replaced: true, warnings: [], bytes, object, durable: Promise.resolve() });
     assert.deepEqual(reply, { type: 'kv.vnode-reply', reqId: 6, reply: { kind: 'stored', replaced: true, warnings: [], bytes } });
     assert.ok(isKvMessage(request) && isKvMessage(reply));
+  });
+
+  it('gets, replicated writes and their replies travel in the binary form and parse back to the same message', () => {
+    const bytes = new Uint8Array([9, 8, 7, 6]);
+    const props = { allowMult: true, lastWriteWins: false };
+    const unicode = { bucketType: 'tÿpe', bucket: 'büket', key: 'ключ😀' };
+    const requests: [KvCommand, { forwarded: boolean; primaryEpoch?: number }][] = [
+      [{ kind: 'get', ...REF }, { forwarded: false }],
+      [{ kind: 'get', ...unicode }, { forwarded: true, primaryEpoch: 12 }],
+      [{ kind: 'put-replicate', props, bytes }, { forwarded: false, primaryEpoch: 0 }],
+      [{ kind: 'put-replicate', props: { allowMult: false, lastWriteWins: true }, bytes }, { forwarded: true }],
+    ];
+    for (const [command, opts] of requests) {
+      const wire = requestMessage(2 ** 40 + 3, 65_535, command, opts);
+      assert.equal(wire.type, 'kv.q');
+      assert.deepEqual(parseKvMessage(wire), { ...requestMapMessage(2 ** 40 + 3, 65_535, command, opts), command: { ...command, ...('bytes' in command ? { bytes: Buffer.from(bytes) } : {}) } });
+    }
+    const replies: KvReply[] = [
+      { kind: 'object', bytes },
+      { kind: 'notfound' },
+      { kind: 'stored', replaced: true, warnings: [] },
+      { kind: 'stored', replaced: false, warnings: [], bytes },
+    ];
+    for (const reply of replies) {
+      const wire = replyMessage(77, reply);
+      assert.equal(wire.type, 'kv.a');
+      const parsed = parseKvMessage(wire);
+      assert.ok(typeof parsed === 'object' && parsed.type === 'kv.vnode-reply');
+      assert.deepEqual(parsed.reply, 'bytes' in reply && reply.bytes !== undefined ? { ...reply, bytes: Buffer.from(bytes) } : reply);
+    }
+    // No binary form: the map form.
+    assert.equal(replyMessage(1, { kind: 'stored', replaced: true, warnings: [{ kind: 'siblings', siblings: 30, limit: 25, message: 'm' }] }).type, 'kv.vnode-reply');
+    assert.equal(replyMessage(1, { kind: 'error', code: 'timeout', message: 'm' }).type, 'kv.vnode-reply');
+    assert.equal(requestMessage(1, 0, { kind: 'reap', ...REF, expectedContext: [] }, { forwarded: false }).type, 'kv.vnode-request');
+    assert.equal(requestMessage(1, 70_000, { kind: 'get', ...REF }, { forwarded: false }).type, 'kv.vnode-request');
+    // Truncated or garbled binary messages are refused with a reason, never thrown.
+    const good = (requestMessage(1, 0, { kind: 'get', ...REF }, { forwarded: false }) as unknown as { b: Uint8Array }).b;
+    for (let cut = 0; cut < good.length; cut++) assert.equal(typeof parseKvMessage({ type: 'kv.q', b: good.subarray(0, cut) } as WireMessage), 'string', `cut at ${cut}`);
+    const garbled = Buffer.from(good);
+    garbled[0] = 99;
+    assert.equal(typeof parseKvMessage({ type: 'kv.q', b: garbled } as WireMessage), 'string');
+    assert.equal(typeof parseKvMessage({ type: 'kv.a', b: Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, 0, 1]) } as WireMessage), 'string', 'trailing bytes');
+    assert.equal(typeof parseKvMessage({ type: 'kv.a', b: 'x' } as unknown as WireMessage), 'string');
   });
 
   it('a malformed kv message is dropped without a crash, and the service keeps working', async () => {
