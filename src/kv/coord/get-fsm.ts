@@ -15,6 +15,9 @@ import { CoordinatorTimeoutError } from './errors.js';
 import { targetId, type Answer, type Fsm, type FsmOutput, type FsmSend, type VnodeOutcome, type VnodeTarget } from './fsm.js';
 import { GetCore, type GetResult } from './quorum/index.js';
 
+/** Decoded values are views into bytes that nobody changes (see DecodeOptions). */
+const VIEW_VALUES = { viewValues: true } as const;
+
 export type GetAnswer =
   | { found: true; object: RObject; siblings: Content[]; context: VersionVector }
   /** `context` is the tombstone's when the key was deleted (a later put may supersede it). */
@@ -50,7 +53,7 @@ export class ReplyObjects {
   /** Throws CorruptObjectError when the bytes do not decode or name another key. */
   decode(bytes: Uint8Array): RObject {
     for (const s of this.seen) if (sameBytes(s.bytes, bytes)) return s.object;
-    const object = decodeObject(bytes);
+    const object = decodeObject(bytes, VIEW_VALUES); // reply bytes: a fresh engine read or a received message
     const ref = this.ref;
     if (object.bucketType !== ref.bucketType || object.bucket !== ref.bucket || object.key !== ref.key) {
       throw new CorruptObjectError(`${describeKey(ref)}: a replica's object names ${describeKey(object)}`);

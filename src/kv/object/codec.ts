@@ -33,8 +33,18 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
+export interface DecodeOptions {
+  /**
+   * The object's values are views into `bytes` instead of copies. Only for
+   * bytes nobody will change while the object lives (a fresh engine read, a
+   * received message); the default copies, since LMDB's shared read buffer
+   * and the memory engine's rows are reused.
+   */
+  viewValues?: boolean;
+}
+
 /** Throws CorruptObjectError (and nothing else) unless `bytes` is a valid encoded object. */
-export function decodeObject(bytes: Uint8Array): RObject {
+export function decodeObject(bytes: Uint8Array, opts: DecodeOptions = {}): RObject {
   if (!(bytes instanceof Uint8Array) || bytes.length < 2) throw new CorruptObjectError('object bytes: too short');
   if (bytes[0] !== OBJECT_FORMAT_VERSION) throw new CorruptObjectError(`object bytes: unknown format version ${bytes[0]}`);
   const root = unpack(bytes.subarray(1), (m) => new CorruptObjectError(`object bytes: ${m}`));
@@ -44,7 +54,8 @@ export function decodeObject(bytes: Uint8Array): RObject {
     throw new CorruptObjectError('object bytes: bucket type, bucket and key must be strings');
   }
   if (!Array.isArray(wireEntries)) throw new CorruptObjectError('object bytes: clock is not a list');
-  const entries = wireEntries.map((e) => fromWireEntry(e));
+  const copy = opts.viewValues !== true;
+  const entries = wireEntries.map((e) => fromWireEntry(e, copy));
   const clock = { entries };
   const problem = clockProblem(clock);
   if (problem !== undefined) throw new CorruptObjectError(`object bytes: clock invalid: ${problem}`);
@@ -56,7 +67,7 @@ function toWire(c: Content): WireContent {
   return [c.value, m.contentType, m.charset ?? null, m.contentEncoding ?? null, m.userMeta, m.indexes, m.lastModified.wallMs, m.lastModified.logical, m.vtag, m.deleted];
 }
 
-function fromWireEntry(e: unknown): DvvEntry<Content> {
+function fromWireEntry(e: unknown, copy: boolean): DvvEntry<Content> {
   if (!Array.isArray(e) || e.length !== 3) throw new CorruptObjectError('object bytes: clock entry is not [actor, counter, values]');
   const [actor, counter, vals] = e as unknown[];
   if (typeof actor !== 'string' || typeof counter !== 'number' || !Array.isArray(vals)) {
@@ -64,12 +75,12 @@ function fromWireEntry(e: unknown): DvvEntry<Content> {
   }
   const values = vals.map((v): [number, Content] => {
     if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'number') throw new CorruptObjectError('object bytes: value is not [dot, content]');
-    return [v[0], fromWireContent(v[1])];
+    return [v[0], fromWireContent(v[1], copy)];
   });
   return { actor, counter, values };
 }
 
-function fromWireContent(w: unknown): Content {
+function fromWireContent(w: unknown, copy: boolean): Content {
   if (!Array.isArray(w) || w.length !== 10) throw new CorruptObjectError('object bytes: content is not a 10-field list');
   const [value, contentType, charset, contentEncoding, userMeta, indexes, wallMs, logical, vtag, deleted] = w as unknown[];
   if (!(value instanceof Uint8Array)) throw new CorruptObjectError('object bytes: content value is not bytes');
@@ -78,9 +89,8 @@ function fromWireContent(w: unknown): Content {
   const meta = { contentType, userMeta, indexes, lastModified: { wallMs, logical }, vtag, deleted } as ContentMeta;
   if (charset !== null) meta.charset = charset;
   if (contentEncoding !== null) meta.contentEncoding = contentEncoding;
-  // Copy the value: msgpackr returns views into its input, and storage
-  // engines (LMDB) reuse their read buffers.
-  const content: Content = { value: new Uint8Array(value), meta };
+  // msgpackr returns views into its input: copied unless the caller owns immutable bytes (DecodeOptions).
+  const content: Content = { value: copy ? new Uint8Array(value) : value, meta };
   try {
     validateContent(content);
   } catch (err) {

@@ -36,6 +36,9 @@ import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
 import { foldBucketsPage, foldKeysPage, indexQueryPage } from './listing.js';
 import { liveIndexes, sameKey } from './support.js';
 
+/** Decoded values are views into bytes that nobody changes (see DecodeOptions). */
+const VIEW_VALUES = { viewValues: true } as const;
+
 export interface KvVnodeOptions {
   node: NodeName;
   partition: number;
@@ -205,7 +208,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
    */
   #putReplicate(c: PutReplicateCommand): StoredReply | Promise<StoredReply> {
     if (this.#pending.size >= this.#pendingWritesMax) return this.#afterOldestWrite().then(() => this.#putReplicate(c));
-    const incoming = c.object ?? decodeObject(c.bytes);
+    const incoming = c.object ?? decodeObject(c.bytes, VIEW_VALUES); // a received message's bytes
     observeObject(this.#o.clock, incoming, this.#o.wallClockMs());
     const read = this.#readBytes(incoming);
     const storedBytes = read.bytes;
@@ -266,7 +269,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   }
 
   #decode(ref: KeyRef, bytes: Uint8Array): RObject {
-    const object = decodeObject(bytes);
+    const object = decodeObject(bytes, VIEW_VALUES); // #readBytes hands out owned bytes (getSync copies where the engine shares)
     if (object.bucketType !== ref.bucketType || object.bucket !== ref.bucket || object.key !== ref.key) {
       throw new CorruptObjectError(`${describeKey(ref)}: stored object names ${describeKey(object)}`);
     }

@@ -63,6 +63,16 @@ test('decoded values do not alias the input buffer (storage engines reuse theirs
   assert.deepEqual([...(decoded.clock.entries[0]?.values[0]?.[1].value ?? [])], [1, 2, 3]);
 });
 
+test('with viewValues, decoded values are views into the input (for bytes nobody changes); the default copies', () => {
+  const obj = applyPut(undefined, { bucketType: 't', bucket: 'b', key: 'k', context: [], content: makeContent({ value: new Uint8Array([4, 5, 6]), lastModified: { wallMs: 1, logical: 0 }, vtag: 'x' }) }, 'n1/0', MULT).object;
+  const bytes = encodeObject(obj);
+  const viewed = decodeObject(bytes, { viewValues: true });
+  const value = viewed.clock.entries[0]!.values[0]![1].value;
+  assert.equal(value.buffer, bytes.buffer, 'shares the input');
+  assert.deepEqual(viewed, decodeObject(bytes), 'same object either way');
+  assert.notEqual(decodeObject(bytes).clock.entries[0]!.values[0]![1].value.buffer, bytes.buffer);
+});
+
 test('random, truncated and bit-flipped bytes fail only with CorruptObjectError', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 200 }), fc.boolean(), (bytes, versioned) => {
