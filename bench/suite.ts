@@ -9,6 +9,8 @@
 //
 // Systems run one after the other, never together: they share the machine's
 // cores with the load generator. Every process started is stopped by PID.
+// Each measurement also records its servers' CPU per operation (every process
+// of the system, all threads, from /proc) over the measured phase.
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,7 @@ import { plotSvg } from '../src/bench/plot.js';
 import { formatSummary, summaryCsv } from '../src/bench/report.js';
 import { preloadKeys, runBench } from '../src/bench/runner.js';
 import type { BenchResult, WorkloadSpec } from '../src/bench/types.js';
+import { processCpuSec } from '../src/bench/process-cpu.js';
 import { loadWorkload } from '../src/bench/workload.js';
 import { runWrk, type WrkKind } from '../src/bench/wrk.js';
 import { startBenchCluster } from './dev-cluster.js';
@@ -39,6 +42,8 @@ interface Measurement {
 
 interface RunningSystem {
   targets: Record<string, string[]>;
+  /** Every server process, for their CPU per operation. */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -95,19 +100,20 @@ async function start(system: SystemName): Promise<RunningSystem> {
     case 'rondo': {
       const cluster = await startBenchCluster({ basePort: PORTS.rondoNode, httpBasePort: PORTS.rondoHttp, pbBasePort: PORTS.rondoPb });
       const ports = (base: number): string[] => [0, 1, 2].map((i) => `127.0.0.1:${base + i}`);
-      return { targets: { http: ports(PORTS.rondoHttp), 'riak-http': ports(PORTS.rondoHttp), pb: ports(PORTS.rondoPb) }, stop: () => cluster.stop() };
+      const pids = await Promise.all(ports(PORTS.rondoHttp).map(nodePid));
+      return { targets: { http: ports(PORTS.rondoHttp), 'riak-http': ports(PORTS.rondoHttp), pb: ports(PORTS.rondoPb) }, pids, stop: () => cluster.stop() };
     }
     case 'stub': {
       const peer = await startNodeStub({ port: PORTS.stub });
-      return { targets: { http: peer.targets, 'riak-http': peer.targets }, stop: () => peer.stop() };
+      return { targets: { http: peer.targets, 'riak-http': peer.targets }, pids: peer.pids, stop: () => peer.stop() };
     }
     case 'etcd': {
       const peer = await startEtcdCluster({ basePort: PORTS.etcd });
-      return { targets: { etcd: peer.targets }, stop: () => peer.stop() };
+      return { targets: { etcd: peer.targets }, pids: peer.pids, stop: () => peer.stop() };
     }
     case 'redis': {
       const peer = await startRedis({ port: PORTS.redis, fsync: opts.redisFsync as 'always' | 'everysec' | 'no' });
-      return { targets: { redis: peer.targets }, stop: () => peer.stop() };
+      return { targets: { redis: peer.targets }, pids: peer.pids, stop: () => peer.stop() };
     }
   }
 }
@@ -120,9 +126,22 @@ async function measure(m: Measurement, spec: WorkloadSpec, running: RunningSyste
   const measured = { ...spec, preload: false };
   process.stderr.write(`\n== ${label}\n`);
   const targets = running.targets[m.via] as string[];
-  if (m.generator === 'wrk') return runWrk(measured, { label, targets, kind: m.via as WrkKind, bucket: BUCKET, params: m.params });
-  const driver = driverFactory(m.via)({ targets, bucket: BUCKET, timeoutMs: 5_000, params: m.params });
-  return runBench(measured, driver, { label, seed, targets, onProgress: progressLine });
+  let cpuAtStart = 0;
+  const onMeasureStart = (): void => void (cpuAtStart = processCpuSec(running.pids));
+  const result =
+    m.generator === 'wrk'
+      ? await runWrk(measured, { label, targets, kind: m.via as WrkKind, bucket: BUCKET, params: m.params, onMeasureStart })
+      : await runBench(measured, driverFactory(m.via)({ targets, bucket: BUCKET, timeoutMs: 5_000, params: m.params }), { label, seed, targets, onProgress: progressLine, onMeasureStart });
+  const cpuSec = processCpuSec(running.pids) - cpuAtStart;
+  result.server = { processes: running.pids.length, cpuSec, cpuUsPerOp: result.totalOps > 0 ? (cpuSec * 1e6) / result.totalOps : 0 };
+  return result;
+}
+
+/** A Rondo node's process id, from its /stats. */
+async function nodePid(httpTarget: string): Promise<number> {
+  const stats = (await (await fetch(`http://${httpTarget}/stats`)).json()) as { pid?: unknown };
+  if (typeof stats.pid !== 'number') throw new Error(`${httpTarget}/stats has no pid`);
+  return stats.pid;
 }
 
 function progressLine(p: { phase: string; elapsedSec: number; last?: { opsPerSec: number; p99Ms: number } | undefined; errors: number; cpuPctOfOneCore: number }): void {

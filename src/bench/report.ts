@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import type { BenchResult, LatencySummary } from './types.js';
 
 const TIMELINE_HEADER = ['t_sec', 'ops_per_sec', 'errors', 'p50_ms', 'p99_ms'];
-const SUMMARY_HEADER = ['label', 'driver', 'workload', 'ops_per_sec', 'p50_ms', 'p95_ms', 'p99_ms', 'p999_ms', 'max_ms', 'errors', 'generator_cpu_pct'];
+const SUMMARY_HEADER = ['label', 'driver', 'workload', 'ops_per_sec', 'p50_ms', 'p95_ms', 'p99_ms', 'p999_ms', 'max_ms', 'errors', 'generator_cpu_pct', 'server_cpu_us_per_op'];
 
 /** A CSV field: quoted when it holds a comma, quote or line break. */
 function csvField(value: string | number): string {
@@ -31,7 +31,10 @@ export function toCsv(result: BenchResult): string {
 export function summaryCsv(results: BenchResult[]): string {
   return csv(
     SUMMARY_HEADER,
-    results.map((r) => [r.label, r.driver, r.workload.name, round(r.opsPerSec, 1), round(r.all.p50Ms, 3), round(r.all.p95Ms, 3), round(r.all.p99Ms, 3), round(r.all.p999Ms, 3), round(r.all.maxMs, 3), r.errors, round(r.generator.cpuPctOfOneCore, 1)]),
+    results.map((r) => [
+      r.label, r.driver, r.workload.name, round(r.opsPerSec, 1), round(r.all.p50Ms, 3), round(r.all.p95Ms, 3), round(r.all.p99Ms, 3), round(r.all.p999Ms, 3), round(r.all.maxMs, 3), r.errors,
+      round(r.generator.cpuPctOfOneCore, 1), r.server === undefined ? '' : round(r.server.cpuUsPerOp, 1),
+    ]),
   );
 }
 
@@ -65,8 +68,10 @@ export function formatResult(result: BenchResult): string {
 
 /** Several runs side by side, one row each. */
 export function formatSummary(results: BenchResult[]): string {
-  const rows = results.map((r) => [r.label, r.driver, r.workload.name, cell(r.opsPerSec, 0), ...latencyCells(r.all), String(r.errors), cell(r.generator.cpuPctOfOneCore, 0)]);
-  return formatTable(['label', 'driver', 'workload', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'gen CPU %'], rows, 3);
+  const rows = results.map((r) => [
+    r.label, r.driver, r.workload.name, cell(r.opsPerSec, 0), ...latencyCells(r.all), String(r.errors), cell(r.generator.cpuPctOfOneCore, 0), r.server === undefined ? '' : cell(r.server.cpuUsPerOp, 0),
+  ]);
+  return formatTable(['label', 'driver', 'workload', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'errors', 'gen CPU %', 'server CPU µs/op'], rows, 3);
 }
 
 /** Reads a result file written by `rondo bench run --out` (or by another tool that follows BenchResult). */

@@ -47,6 +47,8 @@ export interface RunOptions {
   preloadConcurrency?: number;
   /** Recorded in the result; the driver already knows them. */
   targets?: string[];
+  /** Called just before the measured phase starts (after preload and warm-up), e.g. to read the servers' CPU. */
+  onMeasureStart?: () => void;
 }
 
 interface PhasePlan {
@@ -111,6 +113,7 @@ export async function runBench(spec: WorkloadSpec, driver: Driver, opts: RunOpti
       if (failed > 0) notes.push(`preload: ${failed} of ${spec.keys} puts failed`);
     }
     if (spec.warmupSec > 0) await runPhase(clients, ctx, { phase: 'warmup', durationSec: spec.warmupSec });
+    opts.onMeasureStart?.();
     const measured = await runPhase(clients, ctx, spec.count !== undefined ? { phase: 'measure', count: spec.count } : { phase: 'measure', durationSec: spec.durationSec });
     return benchResult(spec, driver, opts, measured, notes);
   } finally {

@@ -96,5 +96,11 @@ export interface BenchResult {
   /** Empty when the tool gives no per-second figures (wrk). */
   timeline: TimelinePoint[];
   generator: { tool: 'node' | 'wrk'; cpuPctOfOneCore: number };
+  /**
+   * The servers' CPU over the measured phase, when the caller could read it
+   * (bench/suite.ts: /proc of every server process): µs per operation is
+   * the figure to compare between systems.
+   */
+  server?: { processes: number; cpuSec: number; cpuUsPerOp: number };
   notes: string[];
 }

@@ -31,6 +31,8 @@ export interface WrkOptions {
   seed?: number;
   wrkPath?: string;
   signal?: AbortSignal;
+  /** Called just before the measured phase starts (after the warm-up), e.g. to read the servers' CPU. */
+  onMeasureStart?: () => void;
 }
 
 /** What the script's done() prints, per wrk process. Times in microseconds. */
@@ -404,6 +406,7 @@ export async function runWrk(spec: WorkloadSpec, opts: WrkOptions): Promise<Benc
     ];
     if (spec.warmupSec > 0) await runPhase(wrkPath, shares, argsFor(wholeSeconds(spec.warmupSec, 'warmupSec')), opts.signal);
     const startedAt = new Date().toISOString();
+    opts.onMeasureStart?.();
     const measured = await runPhase(wrkPath, shares, argsFor(durationSec), opts.signal);
     const cpuSec = measured.reduce((sum, m) => sum + m.cpuSec, 0);
     return mergeWrkSummaries(spec, { label: opts.label, kind: opts.kind, targets: opts.targets, startedAt, cpuSec, notes }, measured.map((m) => m.summary));

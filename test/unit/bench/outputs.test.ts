@@ -20,11 +20,13 @@ describe('bench reports', () => {
   });
 
   it('the summary CSV has a row per result and quotes labels that need it', () => {
-    const csv = summaryCsv([fakeResult({ label: 'rondo, http', opsPerSec: 1000, scale: 1 }), fakeResult({ label: 'say "pb"', opsPerSec: 2000, scale: 0.5 })]);
+    const withServer = { ...fakeResult({ label: 'say "pb"', opsPerSec: 2000, scale: 0.5 }), server: { processes: 3, cpuSec: 12.5, cpuUsPerOp: 312.34 } };
+    const csv = summaryCsv([fakeResult({ label: 'rondo, http', opsPerSec: 1000, scale: 1 }), withServer]);
     const lines = csv.trimEnd().split('\n');
-    assert.equal(lines[0], 'label,driver,workload,ops_per_sec,p50_ms,p95_ms,p99_ms,p999_ms,max_ms,errors,generator_cpu_pct');
-    assert.equal(lines[1], '"rondo, http",http,w50,1000,1,2,4,8,16,2,40');
-    assert.equal(lines[2], '"say ""pb""",http,w50,2000,0.5,1,2,4,8,2,40');
+    assert.equal(lines[0], 'label,driver,workload,ops_per_sec,p50_ms,p95_ms,p99_ms,p999_ms,max_ms,errors,generator_cpu_pct,server_cpu_us_per_op');
+    assert.equal(lines[1], '"rondo, http",http,w50,1000,1,2,4,8,16,2,40,');
+    assert.equal(lines[2], '"say ""pb""",http,w50,2000,0.5,1,2,4,8,2,40,312.3');
+    assert.match(formatSummary([withServer]), /312\s*$/m, 'the table shows server CPU per operation');
   });
 
   it('the text tables align their columns and show every op', () => {
