@@ -61,7 +61,6 @@ export class GetCore<T> {
   private readonly options: GetCoreOptions<T>;
   private readonly failThreshold: number;
   private readonly replies: Reply<T>[] = [];
-  private readonly seen = new Set<string>();
   private numOk = 0;
   private numPrimaryOk = 0;
   private numNotfound = 0;
@@ -85,13 +84,13 @@ export class GetCore<T> {
 
   /** Record one replica's reply. A second reply from the same replica is ignored (returns false). */
   addResult(from: ReplyFrom, result: GetResult<T>): boolean {
-    if (this.seen.has(from.id)) return false;
+    // n is small (the preference list): a scan, not a Set per request.
+    for (const reply of this.replies) if (reply.from.id === from.id) return false;
     assert(this.replies.length < this.options.n, `more than n=${this.options.n} distinct replies`);
     if (from.primary) {
       assert(this.numPrimaryReplies < this.options.primaries, `more primary replies than primaries=${this.options.primaries}`);
       this.numPrimaryReplies += 1;
     }
-    this.seen.add(from.id);
     this.replies.push({ from, result });
     const countsTowardR = result.type === 'ok' || (result.type === 'notfound' && this.options.notfoundOk);
     if (countsTowardR) {
