@@ -2,7 +2,10 @@
 // node-to-node messaging, cluster background, logging, GC, runtime) and by
 // function, from a V8 CPU profile (the .cpuprofile of `rondo admin
 // cpu-profile`). Pure: profiles in, microseconds out; bench/cpu-budget.ts
-// turns them into per-operation figures.
+// turns them into per-operation figures. The rules (ROLE_RULES, frameRole,
+// firstRole) read only a frame's function name and script URL (FrameRef), so
+// the same table serves the on-CPU samples of Linux perf
+// (src/bench/perf-samples.ts), whose JavaScript frames carry both.
 //
 // A sample's role: walk its stack from the leaf towards the root and take the
 // first frame that a rule of ROLE_RULES matches (first rule that matches wins).
@@ -27,6 +30,14 @@ export const CPU_ROLE_LABELS: Record<CpuRole, string> = {
   gc: 'GC',
   runtime: 'runtime / unattributed',
 };
+
+/** What the role rules read of a frame: a V8 call frame, or a frame of a perf sample (src/bench/perf-samples.ts). */
+export interface FrameRef {
+  /** "name" or "Class.name"; '' for an anonymous function. */
+  readonly functionName: string;
+  /** The script's URL (file:///..., node:fs); for a native addon's frame in a perf sample, the addon's file; '' for other native code. */
+  readonly url: string;
+}
 
 export interface RoleRule {
   /** The frame's script URL contains this string (or matches this expression). */
@@ -56,6 +67,8 @@ export const ROLE_RULES: readonly RoleRule[] = [
   { url: '/src/core/vnode/', role: 'replica' },
   { url: '/src/kv/backend/', role: 'replica' },
   { url: '/node_modules/lmdb/', role: 'replica' },
+  // LMDB's native addon (a perf frame's url is the addon's file; V8 frames of native code have no url).
+  { url: '/node_modules/@lmdb/', role: 'replica' },
   { url: '/src/core/transport/', role: 'messaging' },
   { url: '/src/core/node/cluster-node.ts', role: 'messaging' },
   { url: '/src/core/membership/', role: 'background' },
@@ -77,7 +90,7 @@ export interface CpuProfileLike {
   timeDeltas?: number[];
 }
 
-export interface CallFrameLike {
+export interface CallFrameLike extends FrameRef {
   functionName: string;
   url: string;
   /** 0-based, as in the profile. */
@@ -120,36 +133,56 @@ function bareName(functionName: string): string {
   return dot >= 0 ? functionName.slice(dot + 1) : functionName;
 }
 
-function ruleMatches(rule: RoleRule, frame: CallFrameLike): boolean {
+function ruleMatches(rule: RoleRule, frame: FrameRef): boolean {
   const urlOk = typeof rule.url === 'string' ? frame.url.includes(rule.url) : rule.url.test(frame.url);
   return urlOk && (rule.functions === undefined || rule.functions.includes(bareName(frame.functionName)));
 }
 
 /** The role of the first rule the frame matches, or undefined: pass it over. */
-export function frameRole(frame: CallFrameLike, rules: readonly RoleRule[] = ROLE_RULES): CpuRole | undefined {
+export function frameRole(frame: FrameRef, rules: readonly RoleRule[] = ROLE_RULES): CpuRole | undefined {
   if (frame.url === '') return undefined;
   for (const rule of rules) if (ruleMatches(rule, frame)) return rule.role;
   return undefined;
 }
 
-/** The role of a sample, given its stack from leaf to root. */
-export function stackRole(stackLeafFirst: readonly CallFrameLike[], rules: readonly RoleRule[] = ROLE_RULES): CpuRole {
+/**
+ * The first role from the leaf: `roleOf` gives a frame's role or undefined
+ * (pass it over); for perf samples it also knows GC and JIT frames of V8's
+ * native code before it asks frameRole.
+ */
+export function firstRole<F, R>(stackLeafFirst: readonly F[], roleOf: (frame: F) => R | undefined): R | undefined {
   for (const frame of stackLeafFirst) {
-    const role = frameRole(frame, rules);
+    const role = roleOf(frame);
     if (role !== undefined) return role;
   }
+  return undefined;
+}
+
+/** Some frame of the stack is in Node's HTTP server modules (a stack with no Rondo frame through them is the HTTP API's). */
+export function throughHttpInternals(stack: readonly FrameRef[]): boolean {
+  return stack.some((f) => HTTP_SERVER_INTERNALS.some((prefix) => f.url === prefix || f.url.startsWith(`${prefix}.`)));
+}
+
+/** The role of a sample, given its stack from leaf to root. */
+export function stackRole(stackLeafFirst: readonly CallFrameLike[], rules: readonly RoleRule[] = ROLE_RULES): CpuRole {
+  const role = firstRole(stackLeafFirst, (frame) => frameRole(frame, rules));
+  if (role !== undefined) return role;
   if (stackLeafFirst[0]?.functionName === '(garbage collector)') return 'gc';
-  if (stackLeafFirst.some((f) => HTTP_SERVER_INTERNALS.some((prefix) => f.url === prefix || f.url.startsWith(`${prefix}.`)))) return 'api';
+  if (throughHttpInternals(stackLeafFirst)) return 'api';
   return 'runtime';
+}
+
+/** A readable script path: from src/ or node_modules/ on, or Node's module name ('' for none). */
+export function shortUrl(url: string): string {
+  const at = Math.max(url.lastIndexOf('/src/'), url.lastIndexOf('/node_modules/'));
+  if (at >= 0) return url.slice(at + 1);
+  return url.startsWith('file://') ? url.slice('file://'.length) : url;
 }
 
 /** A readable place: the path from src/ or node_modules/ on, or Node's module name; 1-based line. */
 export function frameLocation(frame: CallFrameLike): string {
   if (frame.url === '') return '(native)';
-  let path = frame.url;
-  const at = Math.max(path.lastIndexOf('/src/'), path.lastIndexOf('/node_modules/'));
-  if (at >= 0) path = path.slice(at + 1);
-  else if (path.startsWith('file://')) path = path.slice('file://'.length);
+  const path = shortUrl(frame.url);
   return frame.lineNumber >= 0 ? `${path}:${frame.lineNumber + 1}` : path;
 }
 
@@ -169,7 +202,7 @@ function leafLocation(stackLeafFirst: readonly CallFrameLike[]): string | undefi
   return caller === undefined ? '(native)' : `(native) ← ${frameLocation(caller)}`;
 }
 
-function isInSrc(frame: CallFrameLike): boolean {
+export function isInSrc(frame: FrameRef): boolean {
   return frame.url.startsWith('file:') && frame.url.includes('/src/') && !frame.url.includes('/node_modules/');
 }
 
