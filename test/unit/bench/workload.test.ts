@@ -21,14 +21,14 @@ describe('bench workloads', () => {
 
   it('the standard workloads say what the benchmark plan says', () => {
     const w50 = loadWorkload('w50');
-    assert.deepEqual(w50, { name: 'w50', keys: 10_000, keyGen: 'uniform', valueBytes: 1024, mix: { get: 50, put: 50 }, concurrency: 32, durationSec: 20, warmupSec: 2, preload: true });
+    assert.deepEqual(w50, { name: 'w50', keys: 10_000, keyGen: 'uniform', valueBytes: 1024, mix: { get: 50, put: 50 }, concurrency: 32, durationSec: 20, warmupSec: 10, preload: true });
     assert.deepEqual(loadWorkload('w95').mix, { get: 95, put: 5 });
     assert.equal(loadWorkload('w50-1m').keys, 1_000_000);
     assert.equal(loadWorkload('w95-1m').keys, 1_000_000);
     for (const name of ['quick-w50', 'quick-w95']) {
       const quick = loadWorkload(name);
       assert.equal(quick.durationSec, 5);
-      assert.equal(quick.warmupSec, 1);
+      assert.equal(quick.warmupSec, 5);
       assert.equal(quick.keys, 10_000);
     }
   });
