@@ -33,6 +33,13 @@ test('many small messages arrive in order on one channel', { timeout: 10_000 }, 
     const nodeB = b;
     await waitFor('all arrive', () => nodeB.received.length === 2_000);
     assert.deepEqual(nodeB.received.map((entry) => (entry.msg as unknown as { seq: number }).seq), [...Array(2_000).keys()]);
+    // Sent in one tick, they leave in a few socket writes and arrive in a few reads (batch frames).
+    const sent = a.transport.stats();
+    const received = b.transport.stats();
+    assert.equal(sent.messagesSent, 2_000);
+    assert.ok(sent.writes >= 1 && sent.writes < 100, `${sent.writes} writes for 2,000 messages`);
+    assert.equal(received.messagesReceived, 2_000);
+    assert.ok(received.reads >= 1 && received.reads < 2_000, `${received.reads} reads for 2,000 messages`);
   });
 });
 

@@ -232,3 +232,31 @@ test('exclusive work runs in mailbox order, alone on its vnode, and returns its 
   await flush();
   assert.ok(failing.error instanceof InvalidArgumentError, 'a typed error passes through');
 });
+
+test('a vnode that answers synchronously is not awaited: queued commands run back to back in one turn, and submit never answers before it returns', async () => {
+  let calls = 0;
+  const { host } = setup({
+    create: () =>
+      new (class extends Counter {
+        override handleCommand(): VnodeDirective<number> {
+          calls++;
+          return { kind: 'reply', reply: calls };
+        }
+      })([]),
+  });
+  const answered: number[] = [];
+  let returned = false;
+  for (let i = 0; i < 5; i++) {
+    host.submit(0, { op: 'inc', tag: `s${i}` }, {}, (outcome) => {
+      assert.ok(returned, 'never inside submit');
+      assert.ok(!(outcome instanceof RondoError) && outcome.kind === 'reply');
+      answered.push(outcome.reply);
+    });
+  }
+  returned = true;
+  assert.deepEqual(answered, []);
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.deepEqual(answered, [1, 2, 3, 4, 5], 'all five in the same microtask turn, in order');
+  assert.equal(host.stats()[0]!.processed, 5);
+});
