@@ -28,7 +28,11 @@ export class Counter implements VnodeBehaviour<Cmd, number> {
   readonly signals = new Map<string, AbortSignal>();
   constructor(readonly log: string[]) {}
 
-  async handleCommand(cmd: Cmd, ctx: VnodeContext): Promise<VnodeDirective<number>> {
+  handleCommand(cmd: Cmd, ctx: VnodeContext): VnodeDirective<number> | Promise<VnodeDirective<number>> {
+    return this.run(cmd, ctx);
+  }
+
+  private async run(cmd: Cmd, ctx: VnodeContext): Promise<VnodeDirective<number>> {
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {

@@ -189,7 +189,7 @@ test('a handler that throws synchronously does not break serialization', async (
   const { host, log } = setup({
     create: () =>
       new (class extends Counter {
-        override handleCommand(cmd: Cmd, ctx: VnodeContext): Promise<VnodeDirective<number>> {
+        override handleCommand(cmd: Cmd, ctx: VnodeContext): VnodeDirective<number> | Promise<VnodeDirective<number>> {
           if (cmd.op === 'throw') throw cmd.error as Error;
           return super.handleCommand(cmd, ctx);
         }
