@@ -36,6 +36,8 @@ export interface LmdbEngineOptions {
   syncWrites?: boolean;
   /** Rows per fold batch (default FOLD_BATCH_ROWS_DEFAULT). */
   foldBatchRows?: number;
+  /** Page size of a new environment (default: the OS page size); an existing file keeps its own. */
+  pageSize?: number;
 }
 
 type Db = RootDatabase<Buffer, Buffer>;
@@ -110,6 +112,7 @@ export function openLmdbEngine(opts: LmdbEngineOptions): StorageEngine {
     overlappingSync: false,
     noSync: !syncWrites,
     mapSize: opts.mapSizeBytes ?? LMDB_MAP_SIZE_BYTES_DEFAULT,
+    ...(opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }),
   });
   const rows = new LmdbRows(db);
   const stats: StorageStats = { engine: 'lmdb', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0 };

@@ -7,6 +7,7 @@ import { Packr } from 'msgpackr';
 import { applyPut, decodeContext, decodeObject, encodeContext, encodeObject, makeContent } from '../../../../src/kv/object/index.js';
 import type { Content, RObject, VersionVector } from '../../../../src/kv/object/index.js';
 import { CorruptObjectError, InvalidContextError } from '../../../../src/kv/errors.js';
+import { encodedParts } from '../../../../src/kv/object/codec-parts.js';
 import { MULT } from './helpers.js';
 
 const token = fc.stringMatching(/^[a-z0-9-]{1,8}$/);
@@ -126,4 +127,17 @@ test('malformed contexts are refused with InvalidContextError saying what is wro
   }
   fc.assert(fc.property(fc.string({ maxLength: 60 }), (s) => onlyTyped(() => decodeContext(s), InvalidContextError)), { numRuns: 1_000 });
   fc.assert(fc.property(fc.uint8Array({ maxLength: 60 }), (bytes) => onlyTyped(() => decodeContext(b64([1, ...bytes])), InvalidContextError)), { numRuns: 1_000 });
+});
+
+test('encodedParts attributes every byte of an encoding to one part', () => {
+  fc.assert(
+    fc.property(objectArb, (o) => {
+      const bytes = encodeObject(o);
+      const parts = encodedParts(bytes);
+      assert.equal(Object.values(parts).reduce((a, b) => a + b, 0), bytes.length);
+      const values = o.clock.entries.flatMap((e) => e.values.map(([, c]) => c.value.length)).reduce((a, b) => a + b, 0);
+      assert.equal(parts.value ?? 0, values);
+    }),
+    { numRuns: 300 },
+  );
 });
