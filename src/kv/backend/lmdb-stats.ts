@@ -2,8 +2,9 @@
 // bench/key-overhead.ts breakdown. Opens the file read-only, so run it on a
 // closed environment (or one whose writer can tolerate a reader). Reads every
 // row: minutes for hundreds of millions of keys, not for a request path.
-import { open } from 'lmdb';
+import { open, type Database } from 'lmdb';
 import { KIND_INDEX, KIND_OBJECT, KIND_REVERSE } from './keys.js';
+import { LMDB_ROWS_DB, LMDB_VALUES_DB } from './lmdb.js';
 
 export interface LmdbTreeStats {
   name: string;
@@ -20,6 +21,7 @@ export interface LmdbRecordStats {
   valueBytes: number;
 }
 export interface LmdbFileStats {
+  layout: 'single' | 'value-tree';
   pageSize: number;
   /** Highest page number in use: the file's used part is lastPage + 1 pages. */
   lastPage: number;
@@ -44,27 +46,40 @@ function tree(name: string, s: RawStats): LmdbTreeStats {
 
 const ROLE_OF_KIND: Record<number, string> = { [KIND_OBJECT]: 'object', [KIND_INDEX]: 'index', [KIND_REVERSE]: 'reverse' };
 
+const DB_OPTIONS = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const;
+
+function addRecords(records: Map<string, LmdbRecordStats>, db: Database<Buffer, Buffer>, roleOf: (key: Buffer) => string): void {
+  for (const { key, value } of db.getRange({})) {
+    const role = roleOf(key);
+    const r = records.get(role) ?? { role, entries: 0, keyBytes: 0, valueBytes: 0 };
+    r.entries += 1;
+    r.keyBytes += key.length;
+    r.valueBytes += value.length;
+    records.set(role, r);
+  }
+}
+
 export function lmdbFileStats(file: string): LmdbFileStats {
-  const db = open<Buffer, Buffer>({ path: file, readOnly: true, keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false });
+  const root = open<Buffer, Buffer>({ path: file, readOnly: true, maxDbs: 2, ...DB_OPTIONS });
   try {
-    const stats = db.getStats() as RawStats & { lastPageNumber: number; mapSize: number; free: RawStats };
+    const stats = root.getStats() as RawStats & { lastPageNumber: number; mapSize: number; free: RawStats };
     const records = new Map<string, LmdbRecordStats>();
-    for (const { key, value } of db.getRange({})) {
-      const role = ROLE_OF_KIND[key[2] as number] ?? 'other';
-      const r = records.get(role) ?? { role, entries: 0, keyBytes: 0, valueBytes: 0 };
-      r.entries += 1;
-      r.keyBytes += key.length;
-      r.valueBytes += value.length;
-      records.set(role, r);
+    const rowRole = (key: Buffer): string => ROLE_OF_KIND[key[2] as number] ?? 'other';
+    const valueTree = root.doesExist(Buffer.from(`${LMDB_ROWS_DB}\0`));
+    const dbs: LmdbTreeStats[] = [];
+    if (valueTree) {
+      const rows = root.openDB<Buffer, Buffer>({ name: LMDB_ROWS_DB, ...DB_OPTIONS });
+      const values = root.openDB<Buffer, Buffer>({ name: LMDB_VALUES_DB, ...DB_OPTIONS });
+      addRecords(records, rows, rowRole);
+      addRecords(records, values, () => 'value');
+      dbs.push(tree('main', stats), tree(LMDB_ROWS_DB, rows.getStats() as RawStats), tree(LMDB_VALUES_DB, values.getStats() as RawStats));
+    } else {
+      addRecords(records, root, rowRole);
+      dbs.push(tree('rows', stats));
     }
-    return {
-      pageSize: stats.pageSize,
-      lastPage: stats.lastPageNumber,
-      mapSize: stats.mapSize,
-      dbs: [tree('rows', stats), tree('freelist', stats.free)],
-      records: [...records.values()],
-    };
+    dbs.push(tree('freelist', stats.free));
+    return { layout: valueTree ? 'value-tree' : 'single', pageSize: stats.pageSize, lastPage: stats.lastPageNumber, mapSize: stats.mapSize, dbs, records: [...records.values()] };
   } finally {
-    void db.close();
+    void root.close();
   }
 }
