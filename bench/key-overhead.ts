@@ -3,6 +3,7 @@
 //
 //   node --import tsx bench/key-overhead.ts                 # 200,000 keys
 //   node --import tsx bench/key-overhead.ts --keys 1000000 --order random
+//   node --import tsx bench/key-overhead.ts --overwrite --replace 0.5
 //
 // Writes N keys through one node's real write path: one KvVnode per partition
 // (ring 64, node n1, actor n1/<partition>/0) on one LMDB engine with the
@@ -13,6 +14,12 @@
 // on a 3-node cluster where the coordinating vnode's actor is the key's only
 // one. `--concurrency` puts are in flight (64, as memory-per-key.ts); each
 // waits for its write's durability, as the service does before replying.
+//
+// Churn, after the load: `--overwrite` rewrites every key once (random
+// order, a blind write again); `--replace F` deletes a random fraction F of
+// the keys (delete-coordinate, then the reap the service runs after its
+// delete_mode delay) and writes as many new keys. Keys counted below are the
+// ones stored at the end.
 //
 // Then it reads the file back and reports per key: the encoded object split
 // into its parts (walking its bytes), the row key, LMDB's record headers, and
@@ -26,32 +33,32 @@ import { join } from 'node:path';
 import { Prng } from '../src/core/sim/index.js';
 import { keyPartition } from '../src/core/ring/hash.js';
 import type { VnodeContext } from '../src/core/vnode/types.js';
-import { openLmdbEngine, LMDB_FILE_NAME } from '../src/kv/backend/lmdb.js';
-import { lmdbFileStats, type LmdbFileStats, type LmdbRecordStats } from '../src/kv/backend/lmdb-stats.js';
-import { HybridClock } from '../src/kv/object/index.js';
+import { openLmdbEngine, LMDB_FILE_NAME, type LmdbLayout } from '../src/kv/backend/lmdb.js';
+import { LMDB_NODE_BYTES, LMDB_PAGE_HEADER_BYTES, lmdbFileStats, type LmdbFileStats, type LmdbRecordStats } from '../src/kv/backend/lmdb-stats.js';
+import { HybridClock, contextOf } from '../src/kv/object/index.js';
 import { encodedParts, type EncodedParts } from '../src/kv/object/codec-parts.js';
 import { KvVnode, pendingDurability } from '../src/kv/vnode/index.js';
-import type { KvReply } from '../src/kv/vnode/index.js';
+import type { KvCommand, KvReply } from '../src/kv/vnode/index.js';
 
 const RING_SIZE = 64;
 const BUCKET_TYPE = 'default';
 const BUCKET = 'mem';
 const NODE = 'n1';
-/** LMDB leaf node header (mn_lo, mn_hi, mn_flags, mn_ksize) and the page's slot pointer per node. */
-const LMDB_NODE_HEADER_BYTES = 8;
-const LMDB_SLOT_BYTES = 2;
-const LMDB_PAGE_HEADER_BYTES = 16;
 
 const program = new Command()
   .option('--keys <n>', 'keys to write', (v) => Number(v), 200_000)
   .option('--value-bytes <n>', 'value size', (v) => Number(v), 1024)
   .option('--concurrency <n>', 'puts in flight', (v) => Number(v), 64)
   .option('--order <order>', 'sequential (k0, k1, ... as memory-per-key.ts) or random', 'sequential')
+  .option('--overwrite', 'after the load, rewrite every key once, in random order')
+  .option('--replace <fraction>', 'after the load, delete this fraction of the keys (random) and write as many new ones', (v) => Number(v), 0)
   .option('--page-size <bytes>', 'LMDB page size for the new environment (default: the engine\'s)', (v) => Number(v))
+  .option('--layout <layout>', "LMDB layout of the new file: value-tree or single (default: the engine's)")
   .option('--dir <path>', 'where to create the environment (default: a scratch folder, removed after)')
   .option('--json', 'print the figures as JSON too')
   .parse();
-const opts = program.opts<{ keys: number; valueBytes: number; concurrency: number; order: string; pageSize?: number; dir?: string; json?: boolean }>();
+const opts = program.opts<{ keys: number; valueBytes: number; concurrency: number; order: string; overwrite?: boolean; replace: number; pageSize?: number; layout?: LmdbLayout; dir?: string; json?: boolean }>();
+if (!(opts.replace >= 0 && opts.replace <= 1)) throw new Error('--replace is a fraction in 0..1');
 if (!['sequential', 'random'].includes(opts.order)) throw new Error('--order is sequential or random');
 
 function rssBytes(): number {
@@ -71,7 +78,7 @@ function mappedFileRss(file: string): number {
 
 const root = opts.dir ?? mkdtempSync(join(tmpdir(), 'rondo-key-overhead-'));
 const file = join(root, LMDB_FILE_NAME);
-const engine = openLmdbEngine({ path: root, ...(opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }) });
+const engine = openLmdbEngine({ path: root, ...(opts.pageSize === undefined ? {} : { pageSize: opts.pageSize }), ...(opts.layout === undefined ? {} : { layout: opts.layout }) });
 const clock = new HybridClock();
 const random = new Prng(1);
 const vnodes = Array.from({ length: RING_SIZE }, (_, partition) =>
@@ -79,32 +86,55 @@ const vnodes = Array.from({ length: RING_SIZE }, (_, partition) =>
 const ctx = (partition: number): VnodeContext => ({ node: NODE, partition, signal: new AbortController().signal });
 const contexts = vnodes.map((_, p) => ctx(p));
 
-const order = Array.from({ length: opts.keys }, (_, i) => i);
-if (opts.order === 'random') {
-  const shuffle = new Prng(2);
-  for (let i = order.length - 1; i > 0; i -= 1) {
+const shuffle = new Prng(2);
+function shuffled(items: number[]): number[] {
+  for (let i = items.length - 1; i > 0; i -= 1) {
     const j = shuffle.int(i + 1);
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
+    [items[i], items[j]] = [items[j] as number, items[i] as number];
   }
+  return items;
 }
+const keysUpTo = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => from + i);
 const value = randomBytes(opts.valueBytes);
+const PROPS = { allowMult: false, lastWriteWins: false };
+
+async function run(partition: number, command: KvCommand): Promise<KvReply> {
+  const directive = await (vnodes[partition] as KvVnode).handleCommand(command, contexts[partition] as VnodeContext);
+  if (directive.kind !== 'reply' || directive.reply.kind === 'error') throw new Error(`${command.kind}: ${JSON.stringify(directive)}`);
+  await pendingDurability(directive.reply);
+  return directive.reply;
+}
+/** Runs `op` on every key of `ids`, `--concurrency` at a time. */
+async function each(ids: number[], op: (key: string, partition: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: opts.concurrency }, async () => {
+    while (next < ids.length) {
+      const key = `k${ids[next++] as number}`;
+      await op(key, keyPartition(BUCKET_TYPE, BUCKET, key, RING_SIZE));
+    }
+  }));
+}
+const write = async (key: string, partition: number): Promise<void> => {
+  const reply = await run(partition, { kind: 'put-coordinate', bucketType: BUCKET_TYPE, bucket: BUCKET, key, props: PROPS, context: [], content: { value, contentType: 'application/octet-stream' } });
+  if (reply.kind !== 'stored') throw new Error(`put ${key}: ${reply.kind}`);
+};
+const remove = async (key: string, partition: number): Promise<void> => {
+  const reply = await run(partition, { kind: 'delete-coordinate', bucketType: BUCKET_TYPE, bucket: BUCKET, key, props: PROPS, context: [] });
+  if (reply.kind !== 'stored' || reply.object === undefined) throw new Error(`delete ${key}: ${reply.kind}`);
+  const reaped = await run(partition, { kind: 'reap', bucketType: BUCKET_TYPE, bucket: BUCKET, key, expectedContext: contextOf(reply.object) });
+  if (reaped.kind !== 'reaped') throw new Error(`reap ${key}: ${reaped.kind}`);
+};
 
 const rssBefore = rssBytes();
 const started = performance.now();
-let next = 0;
-async function worker(): Promise<void> {
-  while (next < order.length) {
-    const key = `k${order[next++] as number}`;
-    const partition = keyPartition(BUCKET_TYPE, BUCKET, key, RING_SIZE);
-    const directive = await (vnodes[partition] as KvVnode).handleCommand(
-      { kind: 'put-coordinate', bucketType: BUCKET_TYPE, bucket: BUCKET, key, props: { allowMult: false, lastWriteWins: false }, context: [], content: { value, contentType: 'application/octet-stream' } },
-      contexts[partition] as VnodeContext,
-    );
-    if (directive.kind !== 'reply' || directive.reply.kind !== 'stored') throw new Error(`put ${key}: ${JSON.stringify(directive)}`);
-    await pendingDurability(directive.reply as KvReply);
-  }
+const loaded = keysUpTo(opts.keys);
+await each(opts.order === 'random' ? shuffled([...loaded]) : loaded, write);
+if (opts.overwrite) await each(shuffled(keysUpTo(opts.keys)), write);
+const replaced = Math.round(opts.replace * opts.keys);
+if (replaced > 0) {
+  await each(shuffled(keysUpTo(opts.keys)).slice(0, replaced), remove);
+  await each(keysUpTo(replaced, opts.keys), write);
 }
-await Promise.all(Array.from({ length: opts.concurrency }, worker));
 const seconds = (performance.now() - started) / 1000;
 const rssAfter = rssBytes();
 const rssOfFile = mappedFileRss(file);
@@ -142,15 +172,23 @@ for (const r of lmdb.records) {
   rows.push([`${r.role} rows: ${r.role === 'value' ? 'key' : 'key + value'}`, perKey(r.keyBytes + (r.role === 'value' ? 0 : r.valueBytes)), `${r.entries} entries`]);
 }
 const entries = lmdb.records.reduce((a, r) => a + r.entries, 0);
-rows.push([`LMDB node header + slot (${LMDB_NODE_HEADER_BYTES + LMDB_SLOT_BYTES} B per entry)`, perKey(entries * (LMDB_NODE_HEADER_BYTES + LMDB_SLOT_BYTES)), `${(entries / n).toFixed(2)} entries per key`]);
-const recordBytes = lmdb.records.reduce((a, r) => a + r.keyBytes + r.valueBytes, 0) + entries * (LMDB_NODE_HEADER_BYTES + LMDB_SLOT_BYTES);
+rows.push([`LMDB node header + slot (${LMDB_NODE_BYTES} B per entry)`, perKey(entries * LMDB_NODE_BYTES), `${(entries / n).toFixed(2)} entries per key`]);
+const recordBytes = lmdb.records.reduce((a, r) => a + r.keyBytes + r.valueBytes, 0) + entries * LMDB_NODE_BYTES;
 rows.push(['= records', perKey(recordBytes)]);
 const leafPages = lmdb.dbs.reduce((a, d) => a + d.leafPages, 0);
 const branchPages = lmdb.dbs.reduce((a, d) => a + d.branchPages, 0);
 const overflowPages = lmdb.dbs.reduce((a, d) => a + d.overflowPages, 0);
-const leafBytes = leafPages * lmdb.pageSize;
-rows.push(['leaf page headers (16 B per page)', perKey(leafPages * LMDB_PAGE_HEADER_BYTES)]);
-rows.push(['leaf page slack (unfilled)', perKey(leafBytes - leafPages * LMDB_PAGE_HEADER_BYTES - recordBytes), `fill ${((100 * recordBytes) / (leafPages * (lmdb.pageSize - LMDB_PAGE_HEADER_BYTES))).toFixed(1)}%`]);
+rows.push([`leaf page headers (${LMDB_PAGE_HEADER_BYTES} B per page)`, perKey(leafPages * LMDB_PAGE_HEADER_BYTES)]);
+let ownLeafPages = 0;
+for (const d of lmdb.dbs) {
+  if (d.recordBytes === undefined) {
+    ownLeafPages += d.leafPages;
+    continue;
+  }
+  const room = d.leafPages * (lmdb.pageSize - LMDB_PAGE_HEADER_BYTES);
+  rows.push([`leaf page slack, ${d.name} tree`, perKey(room - d.recordBytes), `fill ${((100 * d.recordBytes) / Math.max(1, room)).toFixed(1)}%, ${(d.entries / Math.max(1, d.leafPages)).toFixed(2)} per page`]);
+}
+rows.push(['leaf pages of LMDB\'s own trees (main, free list)', perKey(ownLeafPages * (lmdb.pageSize - LMDB_PAGE_HEADER_BYTES))]);
 rows.push(['overflow pages', perKey(overflowPages * lmdb.pageSize)]);
 rows.push(['branch pages', perKey(branchPages * lmdb.pageSize)]);
 const usedPages = leafPages + branchPages + overflowPages;
@@ -161,8 +199,9 @@ rows.push(['file size', perKey(fileBytes)]);
 rows.push(['file allocated on disk', perKey(allocatedBytes)]);
 
 const fmt = (x: number): string => x.toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
-console.log(`${n.toLocaleString('en-US')} keys of ${opts.valueBytes} B, ${opts.order} order, ${opts.concurrency} in flight: ${seconds.toFixed(1)} s (${(n / seconds).toFixed(0)} puts/s)`);
-console.log(`LMDB: page ${lmdb.pageSize} B; ${lmdb.dbs.map((d) => `${d.name}: depth ${d.depth}, ${d.entries} entries, ${d.leafPages} leaf / ${d.branchPages} branch / ${d.overflowPages} overflow pages (${(d.entries / Math.max(1, d.leafPages)).toFixed(2)} entries per leaf)`).join('; ')}; map ${(lmdb.mapSize / 2 ** 20).toFixed(0)} MiB, ${(100 * (lmdb.lastPage + 1) * lmdb.pageSize / lmdb.mapSize).toFixed(0)}% used`);
+const churn = [opts.overwrite ? 'then every key rewritten' : '', replaced > 0 ? `then ${replaced.toLocaleString('en-US')} deleted and as many new written` : ''].filter(Boolean).join(', ');
+console.log(`${n.toLocaleString('en-US')} keys of ${opts.valueBytes} B, ${opts.order} order${churn ? `, ${churn}` : ''}, ${opts.concurrency} in flight: ${seconds.toFixed(1)} s`);
+console.log(`LMDB: layout ${lmdb.layout}, page ${lmdb.pageSize} B; ${lmdb.dbs.map((d) => `${d.name}: depth ${d.depth}, ${d.entries} entries, ${d.leafPages} leaf / ${d.branchPages} branch / ${d.overflowPages} overflow pages (${(d.entries / Math.max(1, d.leafPages)).toFixed(2)} entries per leaf)`).join('; ')}; map ${(lmdb.mapSize / 2 ** 20).toFixed(0)} MiB, ${(100 * (lmdb.lastPage + 1) * lmdb.pageSize / lmdb.mapSize).toFixed(0)}% used`);
 console.log('');
 console.log('| bytes per stored key | bytes | |');
 console.log('|---|---:|---|');

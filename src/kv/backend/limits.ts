@@ -48,6 +48,8 @@ export const LMDB_PAGE_BYTES_MAX = 65_536;
  * stay in the row: a second lookup would cost more than the page space saved.
  */
 export const LMDB_VALUE_TREE_BYTES_MIN = 128;
+/** Freed sequence numbers of the value tree a node remembers for reuse (lmdb.ts; 8 bytes each at most). */
+export const LMDB_FREE_SEQUENCES_MAX = 1_000_000;
 /** Initial LMDB map size (option: mapSizeBytes); lmdb-js grows the map when it fills. */
 export const LMDB_MAP_SIZE_BYTES_DEFAULT = 1024 * 1024 * 1024;
 

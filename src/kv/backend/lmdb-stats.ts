@@ -13,6 +13,8 @@ export interface LmdbTreeStats {
   leafPages: number;
   branchPages: number;
   overflowPages: number;
+  /** Bytes of its records as they sit in leaf pages (key, value, 8-byte node header, 2-byte slot); undefined for LMDB's own trees. */
+  recordBytes?: number;
 }
 export interface LmdbRecordStats {
   role: string;
@@ -48,8 +50,15 @@ const ROLE_OF_KIND: Record<number, string> = { [KIND_OBJECT]: 'object', [KIND_IN
 
 const DB_OPTIONS = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const;
 
-function addRecords(records: Map<string, LmdbRecordStats>, db: Database<Buffer, Buffer>, roleOf: (key: Buffer) => string): void {
+/** LMDB's leaf node header (data size, flags, key size) and the page's 2-byte slot for it. */
+export const LMDB_NODE_BYTES = 8 + 2;
+export const LMDB_PAGE_HEADER_BYTES = 16;
+
+/** Adds the records of `db` by role; returns their bytes in leaf pages. */
+function addRecords(records: Map<string, LmdbRecordStats>, db: Database<Buffer, Buffer>, roleOf: (key: Buffer) => string): number {
+  let bytes = 0;
   for (const { key, value } of db.getRange({})) {
+    bytes += key.length + value.length + LMDB_NODE_BYTES;
     const role = roleOf(key);
     const r = records.get(role) ?? { role, entries: 0, keyBytes: 0, valueBytes: 0 };
     r.entries += 1;
@@ -57,6 +66,7 @@ function addRecords(records: Map<string, LmdbRecordStats>, db: Database<Buffer, 
     r.valueBytes += value.length;
     records.set(role, r);
   }
+  return bytes;
 }
 
 export function lmdbFileStats(file: string): LmdbFileStats {
@@ -70,12 +80,11 @@ export function lmdbFileStats(file: string): LmdbFileStats {
     if (valueTree) {
       const rows = root.openDB<Buffer, Buffer>({ name: LMDB_ROWS_DB, ...DB_OPTIONS });
       const values = root.openDB<Buffer, Buffer>({ name: LMDB_VALUES_DB, ...DB_OPTIONS });
-      addRecords(records, rows, rowRole);
-      addRecords(records, values, () => 'value');
-      dbs.push(tree('main', stats), tree(LMDB_ROWS_DB, rows.getStats() as RawStats), tree(LMDB_VALUES_DB, values.getStats() as RawStats));
+      const rowBytes = addRecords(records, rows, rowRole);
+      const valueBytes = addRecords(records, values, () => 'value');
+      dbs.push(tree('main', stats), { ...tree(LMDB_ROWS_DB, rows.getStats() as RawStats), recordBytes: rowBytes }, { ...tree(LMDB_VALUES_DB, values.getStats() as RawStats), recordBytes: valueBytes });
     } else {
-      addRecords(records, root, rowRole);
-      dbs.push(tree('rows', stats));
+      dbs.push({ ...tree('rows', stats), recordBytes: addRecords(records, root, rowRole) });
     }
     dbs.push(tree('freelist', stats.free));
     return { layout: valueTree ? 'value-tree' : 'single', pageSize: stats.pageSize, lastPage: stats.lastPageNumber, mapSize: stats.mapSize, dbs, records: [...records.values()] };

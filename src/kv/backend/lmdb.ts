@@ -17,7 +17,9 @@
 //   59% fill in 4 KiB pages, 74% in 8 KiB, bench/key-overhead.ts), while
 //   new sequence numbers are always the highest, appended (MDB_APPEND) to
 //   full pages. A rewrite of a row keeps its sequence number (the value is
-//   replaced in place when its size allows), a removal removes both records.
+//   replaced in place when its size allows), a removal removes both records,
+//   and a number freed by a removal is reused, so the value written under it
+//   fills the hole the removal left.
 //   Writes go through transaction callbacks, which lmdb-js runs in order in
 //   the write transaction, so numbers are drawn in the order they are
 //   written; reads of a row and its value use one read snapshot.
@@ -41,7 +43,7 @@ import { open, type Database, type RootDatabase, type Transaction } from 'lmdb';
 import { InvalidArgumentError, assert } from '../../core/errors.js';
 import { partitionPrefix } from './keys.js';
 import {
-  FOLD_BATCH_ROWS_DEFAULT, LMDB_MAP_SIZE_BYTES_DEFAULT, LMDB_PAGE_BYTES_DEFAULT, LMDB_PAGE_BYTES_MAX, LMDB_PAGE_BYTES_MIN, LMDB_VALUE_TREE_BYTES_MIN, PARTITION_MAX,
+  FOLD_BATCH_ROWS_DEFAULT, LMDB_MAP_SIZE_BYTES_DEFAULT, LMDB_PAGE_BYTES_DEFAULT, LMDB_PAGE_BYTES_MAX, LMDB_PAGE_BYTES_MIN, LMDB_FREE_SEQUENCES_MAX, LMDB_VALUE_TREE_BYTES_MIN, PARTITION_MAX,
 } from './limits.js';
 import type { Row, RowStore, RowTxn } from './rows.js';
 import { partitionStores, type EngineContext } from './store.js';
@@ -167,6 +169,17 @@ class ValueTreeRows implements RowStore {
   private readonly txn: RowTxn;
   /** The next sequence number: above every key in `values`. */
   private next: number;
+  /**
+   * Numbers whose value was removed by a committed transaction, reused
+   * (newest first) before drawing a new one: a value written under a freed
+   * number fills the hole its removal left in a page of the value tree,
+   * where appending would leave that page as empty as the removals made it
+   * (LMDB merges a page only below a quarter full). Kept in memory only, at
+   * most LMDB_FREE_SEQUENCES_MAX: after a restart new values are appended.
+   */
+  private readonly free: number[] = [];
+  /** Numbers freed by the transaction callback running now; reusable once it commits. */
+  private released: number[] | undefined;
 
   constructor(root: Db, rows: NamedDb, values: NamedDb, minBytes: number) {
     this.root = root;
@@ -208,15 +221,17 @@ class ValueTreeRows implements RowStore {
         assert(this.values.putSync(sequenceKey(old), value), 'a value is rewritten under its sequence number');
         return;
       }
-      const sequence = this.next++;
+      const reused = this.free.pop();
+      const sequence = reused ?? this.next++;
       const reference = Buffer.allocUnsafe(REFERENCE_BYTES);
       reference[0] = TAG_REFERENCE;
       sequenceKey(sequence).copy(reference, 1);
-      assert(this.values.putSync(reference.subarray(1), value, { append: true }), 'a new sequence number is the highest');
+      if (reused === undefined) assert(this.values.putSync(reference.subarray(1), value, { append: true }), 'a new sequence number is the highest');
+      else assert(this.values.putSync(reference.subarray(1), value, { noOverwrite: true }), 'a freed sequence number holds no value');
       assert(this.rows.putSync(key, reference), 'a row is written');
       return;
     }
-    if (old !== undefined) this.values.removeSync(sequenceKey(old));
+    if (old !== undefined) this.release(old);
     const stored = value.length === 0 ? EMPTY : Buffer.concat([INLINE_PREFIX, value]);
     assert(this.rows.putSync(key, stored), 'a row is written');
   }
@@ -225,8 +240,14 @@ class ValueTreeRows implements RowStore {
     const stored = this.rows.get(key);
     if (stored === undefined) return;
     const old = this.referenceOf(stored);
-    if (old !== undefined) this.values.removeSync(sequenceKey(old));
+    if (old !== undefined) this.release(old);
     this.rows.removeSync(key);
+  }
+
+  private release(sequence: number): void {
+    this.values.removeSync(sequenceKey(sequence));
+    assert(this.released !== undefined, 'values are removed inside a transaction callback');
+    this.released.push(sequence);
   }
 
   get(key: Buffer): Buffer | undefined {
@@ -265,7 +286,17 @@ class ValueTreeRows implements RowStore {
   }
 
   async transact(fn: (txn: RowTxn) => void): Promise<void> {
-    await this.root.transaction(() => fn(this.txn));
+    const released: number[] = [];
+    await this.root.transaction(() => {
+      this.released = released;
+      try {
+        fn(this.txn);
+      } finally {
+        this.released = undefined;
+      }
+    });
+    // Committed: nothing can read these numbers' old values any more but older snapshots, which keep them.
+    for (const sequence of released) if (this.free.length < LMDB_FREE_SEQUENCES_MAX) this.free.push(sequence);
   }
 }
 const INLINE_PREFIX = Buffer.from([TAG_INLINE]);

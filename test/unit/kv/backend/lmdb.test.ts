@@ -180,6 +180,26 @@ describe('lmdb layouts', () => {
     assert.equal(stats.records.find((r) => r.role === 'value')?.entries, 100);
   });
 
+  it('a number freed by a removal is reused once the removal committed, so new values fill the holes', async () => {
+    const dir = await tempDir();
+    const engine = openLmdbEngine({ path: dir });
+    const p = engine.partition(5);
+    const big = new Uint8Array(1000).fill(9);
+    try {
+      for (let i = 0; i < 10; i += 1) await p.put(k(`k${i}`), big, []);
+      await p.delete(k('k2'));
+      await p.put(k('k7'), bytes('small now'), []);
+      await p.putMany([{ key: k('k4'), value: bytes('small too'), indexes: [] }]);
+      for (let i = 10; i < 14; i += 1) await p.put(k(`k${i}`), big, []);
+    } finally {
+      await engine.close();
+    }
+    const { references, values } = referencesAndValues(dir);
+    assert.deepEqual(references, values);
+    // Numbers 1..10 were drawn first; 2, 4 and 7's numbers were reused, and one new number drawn.
+    assert.deepEqual(values.map((v) => Number.parseInt(v, 16)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
   it('values move between the row and the value tree with no orphan and no dangling reference', async () => {
     // Sizes around a threshold of 8 bytes; one key per partition-local name, overwritten, deleted, batched.
     const op = fc.record({
