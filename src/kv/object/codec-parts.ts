@@ -8,7 +8,70 @@ export type EncodedParts = Record<string, number>;
 
 export function encodedParts(bytes: Uint8Array): EncodedParts {
   if (bytes[0] === 1) return partsV1(bytes);
+  if (bytes[0] === 2) return partsV2(bytes);
   throw new CorruptObjectError(`object bytes: unknown format version ${bytes[0]}`);
+}
+
+// --- format 2 (codec.ts describes it) ---
+
+function partsV2(b: Uint8Array): EncodedParts {
+  const parts: EncodedParts = { 'format version': 1, framing: 0 };
+  const add = (part: string, n: number): void => void (parts[part] = (parts[part] ?? 0) + n);
+  let at = 1;
+  /** Reads an unsigned LEB128 integer, its bytes counted as `part`. */
+  const uint = (part: string): number => {
+    let n = 0;
+    let scale = 1;
+    const start = at;
+    for (;;) {
+      const byte = b[at++];
+      if (byte === undefined) throw new CorruptObjectError('object bytes: truncated');
+      n += (byte & 127) * scale;
+      scale *= 128;
+      if (byte < 128) break;
+    }
+    add(part, at - start);
+    return n;
+  };
+  /** A length (framing) and that many bytes of `part`. */
+  const str = (part: string, extra = 0): void => {
+    const length = uint('framing') - extra;
+    if (length < 0 || at + length > b.length) throw new CorruptObjectError('object bytes: truncated');
+    add(part, length);
+    at += length;
+  };
+  const names = 'bucket type, bucket, key';
+  if (b[at] === 0) uint(names);
+  else str(names, 1);
+  str(names);
+  str(names);
+  for (let e = uint('framing'); e > 0; e -= 1) {
+    str('clock: actor ids');
+    uint('clock: counters and dots');
+    for (let v = uint('framing'); v > 0; v -= 1) {
+      uint('clock: counters and dots');
+      const flags = uint('meta: flags (deleted, which fields follow)');
+      if (flags & 2) str('meta: content type');
+      const optional = 'meta: charset, encoding, user meta, indexes';
+      if (flags & 4) str(optional);
+      if (flags & 8) str(optional);
+      if (flags & 16) for (let n = uint(optional); n > 0; n -= 1) {
+        str(optional);
+        str(optional);
+      }
+      if (flags & 32) for (let n = uint(optional); n > 0; n -= 1) {
+        str(optional);
+        if (uint(optional) === 0) str(optional);
+        else uint(optional);
+      }
+      uint('meta: last modified (HLC)');
+      uint('meta: last modified (HLC)');
+      str('meta: vtag');
+      str('value');
+    }
+  }
+  if (at !== b.length) throw new CorruptObjectError('object bytes: trailing bytes');
+  return parts;
 }
 
 // --- format 1: a msgpack array [bucketType, bucket, key, [[actor, counter, [[dot, content]...]]...]] ---
