@@ -288,6 +288,8 @@ class ValueTreeRows implements RowStore {
   async transact(fn: (txn: RowTxn) => void): Promise<void> {
     const released: number[] = [];
     await this.root.transaction(() => {
+      // Should lmdb-js run a callback again (a retried transaction), only its last run's removals count.
+      released.length = 0;
       this.released = released;
       try {
         fn(this.txn);
