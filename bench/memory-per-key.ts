@@ -2,16 +2,29 @@
 // N keys of 1 KiB over HTTP (N=3 replicas, W=2), then read each node's
 // resident memory (VmRSS) and the LMDB file's allocated bytes.
 // Usage: node --import tsx bench/memory-per-key.ts [keys=1000000] [concurrency=64]
+//   [--base-port 27101] [--http-base-port 28098] [--pb-base-port 28087] (node i listens on base + i - 1)
 import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { startBenchCluster } from './dev-cluster.js';
 
-const KEYS = Number(process.argv[2] ?? 1_000_000);
-const CONCURRENCY = Number(process.argv[3] ?? 64);
+const args = process.argv.slice(2);
+function portOption(name: string, fallback: number): number {
+  const at = args.indexOf(name);
+  if (at < 0) return fallback;
+  const [value] = args.splice(at, 2).slice(1);
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65_533) throw new Error(`${name} needs a port number`);
+  return port;
+}
+const BASE_PORT = portOption('--base-port', 27101);
+const HTTP_BASE_PORT = portOption('--http-base-port', 28098);
+const PB_BASE_PORT = portOption('--pb-base-port', 28087);
+const KEYS = Number(args[0] ?? 1_000_000);
+const CONCURRENCY = Number(args[1] ?? 64);
 const VALUE = Buffer.alloc(1024, 'v');
-const PORTS = [28098, 28099, 28100];
+const PORTS = [HTTP_BASE_PORT, HTTP_BASE_PORT + 1, HTTP_BASE_PORT + 2];
 // Sockets per origin sized to the load on each port: idle keep-alive sockets past the
 // server's keep-alive timeout get closed, and a request sent on one as it closes is reset.
 const agent = new Agent({ keepAlive: true, maxSockets: Math.ceil(CONCURRENCY / PORTS.length) });
@@ -37,7 +50,7 @@ function nodePid(dir: string, i: number): number {
   return (JSON.parse(out.stdout) as { pid: number }).pid;
 }
 
-const cluster = await startBenchCluster({ basePort: 27101, httpBasePort: PORTS[0] as number, pbBasePort: 28087, keepData: Boolean(process.env.KEEP_DATA) });
+const cluster = await startBenchCluster({ basePort: BASE_PORT, httpBasePort: HTTP_BASE_PORT, pbBasePort: PB_BASE_PORT, keepData: Boolean(process.env.KEEP_DATA) });
 const dir = cluster.dir;
 try {
   const pids = [1, 2, 3].map((i) => nodePid(dir, i));

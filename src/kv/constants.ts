@@ -5,8 +5,8 @@ import { assert } from '../core/errors.js';
 const MIB = 1024 * 1024;
 
 // --- objects (src/kv/object) ---
-/** Leading byte of an encoded object; bump it when the layout changes. */
-export const OBJECT_FORMAT_VERSION = 1;
+/** Leading byte of an encoded object; bump it when the layout changes (codec.ts keeps reading format 1). */
+export const OBJECT_FORMAT_VERSION = 2;
 /** Leading byte of an encoded causal context (X-Riak-Vclock). */
 export const CONTEXT_FORMAT_VERSION = 1;
 // Riak's warn_object_size / max_object_size and warn_siblings / max_siblings.
