@@ -3,9 +3,13 @@
 import { assert } from './errors.js';
 
 /** Wire protocol version carried in the handshake and every envelope. */
-export const PROTOCOL_VERSION = 1;
+// 2: objects travel in the object codec's format 2, gets and replicated writes
+// in the KV service's binary messages (kv.q / kv.a). A version-1 node
+// understands neither, so the two refuse each other at the handshake: during
+// an upgrade a node of the other version looks down (not half working).
+export const PROTOCOL_VERSION = 2;
 /** Oldest peer protocol version this build can talk to (rolling upgrades). */
-export const PROTOCOL_VERSION_MIN = 1;
+export const PROTOCOL_VERSION_MIN = 2;
 /** Peer understands batch envelopes `{ v, ms: [...] }` (many messages per frame). */
 export const CAPABILITY_BATCH_FRAMES = 'transport.batch.v1';
 /** Capabilities this build advertises in the handshake. */

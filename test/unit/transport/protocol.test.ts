@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Socket } from 'node:net';
-import { CAPABILITY_BATCH_FRAMES } from '../../../src/core/constants.js';
+import { CAPABILITY_BATCH_FRAMES, PROTOCOL_VERSION, PROTOCOL_VERSION_MIN } from '../../../src/core/constants.js';
 import type { WireMessage } from '../../../src/core/env.js';
 import { HandshakeRefusedError, type RondoError } from '../../../src/core/errors.js';
 import { Connection } from '../../../src/core/transport/connection.js';
@@ -71,7 +71,7 @@ test('a well-behaved fake peer handshakes and its message is delivered', { timeo
     const fake = await fakePeer(server.address);
     assert.ok(!(fake.outcome instanceof Error));
     assert.equal(fake.outcome.node, 'srv');
-    fake.conn.sendValue({ v: 1, m: { type: 'from.fake' } });
+    fake.conn.sendValue({ v: PROTOCOL_VERSION, m: { type: 'from.fake' } });
     await waitFor('delivered', () => server.received.some((entry) => entry.from === 'fake'));
     fake.conn.close('done');
   }));
@@ -88,7 +88,7 @@ test('garbage bytes before the handshake close that connection only', { timeout:
 test('a message before the handshake is refused', { timeout: 10_000 }, () =>
   withPair(async (server, peer) => {
     const { socket, closed } = await rawSocket(server.address);
-    socket.write(encodeFrame({ v: 1, m: { type: 'sneaky' } }));
+    socket.write(encodeFrame({ v: PROTOCOL_VERSION, m: { type: 'sneaky' } }));
     await closed;
     assert.ok(server.log.find('warn', /unexpected frame before handshake/));
     assert.equal(server.received.length, 0);
@@ -120,7 +120,7 @@ test('an unknown envelope version after the handshake closes the connection', { 
 test('an envelope whose message has no type closes the connection', { timeout: 10_000 }, () =>
   withPair(async (server, peer) => {
     const fake = await fakePeer(server.address);
-    fake.conn.sendValue({ v: 1, m: { kind: 'untyped' } });
+    fake.conn.sendValue({ v: PROTOCOL_VERSION, m: { kind: 'untyped' } });
     await fake.closed;
     assert.ok(server.log.find('warn', /no string type/));
     await assertStillServes(server, peer);
@@ -128,10 +128,10 @@ test('an envelope whose message has no type closes the connection', { timeout: 1
 
 test('an incompatible protocol version range is refused, with the reason sent back', { timeout: 10_000 }, () =>
   withPair(async (server, peer) => {
-    const fake = await fakePeer(server.address, { versionRange: { min: 2, max: 3 } });
+    const fake = await fakePeer(server.address, { versionRange: { min: PROTOCOL_VERSION + 1, max: PROTOCOL_VERSION + 2 } });
     assert.ok(fake.outcome instanceof HandshakeRefusedError);
     assert.match(fake.outcome.message, /incompatible protocol versions/);
-    await waitFor('server logs the refusal', () => server.log.find('warn', /incompatible protocol versions: ours 1\.\.1, theirs 2\.\.3/) !== undefined);
+    await waitFor('server logs the refusal', () => server.log.find('warn', new RegExp(`incompatible protocol versions: ours ${PROTOCOL_VERSION_MIN}\\.\\.${PROTOCOL_VERSION}, theirs ${PROTOCOL_VERSION + 1}\\.\\.${PROTOCOL_VERSION + 2}`)) !== undefined);
     // A client that does not check for itself still learns why.
     const { socket, closed } = await rawSocket(server.address);
     const decoder = new FrameDecoder(1 << 20);
@@ -148,10 +148,10 @@ test('an incompatible protocol version range is refused, with the reason sent ba
 
 test('a newer peer that still speaks our version negotiates down to it', { timeout: 10_000 }, () =>
   withPair(async (server) => {
-    const fake = await fakePeer(server.address, { versionRange: { min: 1, max: 4 } });
+    const fake = await fakePeer(server.address, { versionRange: { min: PROTOCOL_VERSION, max: PROTOCOL_VERSION + 2 } });
     assert.ok(!(fake.outcome instanceof Error));
-    assert.equal(fake.outcome.version, 1);
-    await waitFor('server records caps', () => server.transport.peerProtocolVersion('fake') === 1);
+    assert.equal(fake.outcome.version, PROTOCOL_VERSION);
+    await waitFor('server records caps', () => server.transport.peerProtocolVersion('fake') === PROTOCOL_VERSION);
     fake.conn.close('done');
   }));
 
@@ -185,14 +185,14 @@ test('requests beyond the in-flight limit on one connection answer overload', { 
       let release: () => void = () => undefined;
       server.transport.onRequest(() => new Promise((resolve) => (release = () => resolve({ type: 'done' }))));
       const fake = await fakePeer(server.address, { role: 'admin', cluster: '', node: '' });
-      fake.conn.sendValue({ v: 1, id: 1, req: { type: 'slow' } });
-      fake.conn.sendValue({ v: 1, id: 2, req: { type: 'slow' } });
+      fake.conn.sendValue({ v: PROTOCOL_VERSION, id: 1, req: { type: 'slow' } });
+      fake.conn.sendValue({ v: PROTOCOL_VERSION, id: 2, req: { type: 'slow' } });
       await waitFor('overload reply', () => fake.frames.length === 1);
       assert.deepEqual((fake.frames[0] as { id: number; err: { code: string } }).id, 2);
       assert.equal((fake.frames[0] as { err: { code: string } }).err.code, 'overload');
       release();
       await waitFor('first reply', () => fake.frames.length === 2);
-      assert.deepEqual(fake.frames[1], { v: 1, id: 1, res: { type: 'done' } });
+      assert.deepEqual(fake.frames[1], { v: PROTOCOL_VERSION, id: 1, res: { type: 'done' } });
       fake.conn.close('done');
     },
     { rpcInflightPerConnectionMax: 1 },
@@ -201,7 +201,7 @@ test('requests beyond the in-flight limit on one connection answer overload', { 
 test('an admin connection may not send peer messages', { timeout: 10_000 }, () =>
   withPair(async (server) => {
     const fake = await fakePeer(server.address, { role: 'admin', cluster: '', node: '' });
-    fake.conn.sendValue({ v: 1, m: { type: 'x' } });
+    fake.conn.sendValue({ v: PROTOCOL_VERSION, m: { type: 'x' } });
     await fake.closed;
     assert.ok(server.log.find('warn', /admin connection sent a peer message/));
     assert.equal(server.received.length, 0);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OverloadError, UnknownPeerError } from '../../../src/core/errors.js';
-import { CAPABILITIES } from '../../../src/core/constants.js';
+import { CAPABILITIES, PROTOCOL_VERSION } from '../../../src/core/constants.js';
 import { type Node, closedPort, introduce, startNode, stopAll, waitFor, withPair } from './helpers.js';
 
 test('two transports exchange messages on control and bulk', { timeout: 10_000 }, async () => {
@@ -23,7 +23,7 @@ test('two transports exchange messages on control and bulk', { timeout: 10_000 }
     assert.equal(stats.messagesSent, 2);
     assert.equal(stats.messagesReceived, 1);
     assert.deepEqual(a.transport.peerCapabilities('b'), [...CAPABILITIES]);
-    assert.equal(a.transport.peerProtocolVersion('b'), 1);
+    assert.equal(a.transport.peerProtocolVersion('b'), PROTOCOL_VERSION);
   });
 });
 
