@@ -15,6 +15,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../core/env.js';
 import { FrameDecoder, PB_CONNECTIONS_MAX, PB_FRAME_BYTES_MAX, PB_IDLE_TIMEOUT_MS, PB_REQUESTS_QUEUED_PER_CONNECTION_MAX } from './codec/index.js';
 import { errorFrame, type PbHandler, type PbSession } from './handlers.js';
+import { writeDrained } from '../socket-write.js';
 
 export interface PbApiOptions {
   host: string;
@@ -170,17 +171,7 @@ class PbConnection {
     }
   }
 
-  private async write(frame: Buffer): Promise<void> {
-    if (this.socket.destroyed) return;
-    if (this.socket.write(frame)) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.once('drain', done);
-      this.socket.once('close', done);
-    });
+  private write(frame: Buffer): Promise<void> {
+    return writeDrained(this.socket, frame);
   }
 }

@@ -1,7 +1,7 @@
 // A toy counter vnode with commands the test releases by hand, and a
 // simulated Env that counts live timers and captures error logs.
-import type { Env, TimerId } from '../../../src/core/env.js';
-import { Simulation } from '../../../src/core/sim/index.js';
+import type { Env } from '../../../src/core/env.js';
+import { timedEnv } from '../../helpers/timed-env.js';
 import { VnodeHost, type VnodeHostOptions, type VnodeResult } from '../../../src/core/vnode/host.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../../src/core/vnode/types.js';
 
@@ -100,26 +100,10 @@ export function reply(n: number): VnodeResult<number> {
 }
 
 export function setup(opts: Partial<VnodeHostOptions<Cmd, number>> & { coverage?: boolean } = {}) {
-  const sim = new Simulation({ seed: 1 });
-  const base = sim.createEnv('n1');
-  const liveTimers = new Set<TimerId>();
+  const timed = timedEnv();
+  const { sim, liveTimers } = timed;
   const errorLogs: string[] = [];
-  const env: Env = {
-    ...base,
-    setTimer: (delayMs, fire) => {
-      const id = base.setTimer(delayMs, () => {
-        liveTimers.delete(id);
-        fire();
-      });
-      liveTimers.add(id);
-      return id;
-    },
-    clearTimer: (id) => {
-      liveTimers.delete(id);
-      base.clearTimer(id);
-    },
-    log: { ...base.log, error: (_obj, msg) => void errorLogs.push(msg ?? '') },
-  };
+  const env: Env = { ...timed.env, log: { ...timed.env.log, error: (_obj, msg) => void errorLogs.push(msg ?? '') } };
   const log: string[] = [];
   const vnodes: Counter[] = [];
   const host = new VnodeHost<Cmd, number>({

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from '../../../core/env.js';
 import type { HttpResponse } from '../codec/index.js';
+import { writeDrained } from '../../socket-write.js';
 import { ParseError, RequestParser, type ParsedRequest } from './parser.js';
 import { HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUESTS_QUEUED_PER_CONNECTION_MAX, HTTP_SINGLE_WRITE_BYTES_MAX } from './limits.js';
 
@@ -220,18 +221,8 @@ export class HttpConnection {
     }
   }
 
-  /** Writes and, when the socket is over its high-water mark, waits for drain (or close). One listener pair at a time. */
   private write(bytes: Uint8Array): Promise<void> {
-    if (this.socket.destroyed || this.socket.write(bytes)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        this.socket.off('drain', done);
-        this.socket.off('close', done);
-        resolve();
-      };
-      this.socket.on('drain', done);
-      this.socket.on('close', done);
-    });
+    return writeDrained(this.socket, bytes);
   }
 }
 

@@ -3,32 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Env, TimerId } from '../../../../src/core/env.js';
 import { DeadlineTable, HEAP_SLACK_FACTOR, HEAP_SLACK_MIN } from '../../../../src/core/deadline/index.js';
-import { Simulation } from '../../../../src/core/sim/index.js';
+import { timedEnv } from '../../../helpers/timed-env.js';
 
 function setup() {
-  const sim = new Simulation({ seed: 1 });
-  const base = sim.createEnv('n1');
-  const liveTimers = new Set<TimerId>();
-  let timersSet = 0;
-  const env: Pick<Env, 'nowMs' | 'setTimer' | 'clearTimer'> = {
-    nowMs: () => base.nowMs(),
-    setTimer: (delayMs, fire) => {
-      timersSet++;
-      const id = base.setTimer(delayMs, () => {
-        liveTimers.delete(id);
-        fire();
-      });
-      liveTimers.add(id);
-      return id;
-    },
-    clearTimer: (id) => {
-      liveTimers.delete(id);
-      base.clearTimer(id);
-    },
-  };
-  return { sim, table: new DeadlineTable(env), liveTimers, timersSet: () => timersSet };
+  const { sim, env, liveTimers, timersSet } = timedEnv();
+  return { sim, table: new DeadlineTable(env), liveTimers, timersSet };
 }
 
 test('deadlines fire in deadline order, each once, at their time', () => {
