@@ -330,7 +330,7 @@ export class HandoffManager<Command, Reply> {
         this.completed++;
         this.attempts.delete(partition);
         this.retryAtMs.delete(partition);
-        this.env.log.info({ id, kind, partition, to, items: transfer.items, bytes: transfer.bytes, ms: this.env.nowMs() - transfer.startedMs }, 'handoff done');
+        this.env.log.info({ id, kind, partition, to, items: transfer.items, bytes: transfer.bytes, ms: this.env.nowMs() - transfer.startedMs, phaseMs: transfer.phaseMs }, 'handoff done');
       },
       (err: unknown) => {
         const refused = err instanceof TransferRefused;

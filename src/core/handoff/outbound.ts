@@ -66,7 +66,10 @@ interface InFlight {
 }
 
 export class OutboundTransfer<Command, Reply> {
-  phase: TransferPhase = 'starting';
+  #phase: TransferPhase = 'starting';
+  #phaseStartedMs: number;
+  /** Time spent in each phase left so far (the 'handoff done' log line: where a transfer's time went). */
+  readonly phaseMs: Partial<Record<TransferPhase, number>> = {};
   items = 0;
   bytes = 0;
   itemsTotal: number | undefined;
@@ -89,6 +92,18 @@ export class OutboundTransfer<Command, Reply> {
   ) {
     this.startedMs = deps.env.nowMs();
     this.lastProgressMs = this.startedMs;
+    this.#phaseStartedMs = this.startedMs;
+  }
+
+  get phase(): TransferPhase {
+    return this.#phase;
+  }
+
+  private enter(phase: TransferPhase): void {
+    const now = this.deps.env.nowMs();
+    this.phaseMs[this.#phase] = (this.phaseMs[this.#phase] ?? 0) + (now - this.#phaseStartedMs);
+    this.#phase = phase;
+    this.#phaseStartedMs = now;
   }
 
   row(node: NodeName): TransferRow {
@@ -151,15 +166,15 @@ export class OutboundTransfer<Command, Reply> {
       });
       if (size === false) throw new TransferRefused(`vnode ${s.partition} is not ready to hand off`);
       this.itemsTotal = size;
-      this.phase = 'folding';
+      this.enter('folding');
       await this.fold();
       if (s.kind !== 'repair') {
-        this.phase = 'draining';
+        this.enter('draining');
         while ((await this.sendChanges()) > 0) this.check();
       }
       await this.drained();
       if (s.kind === 'ownership') await this.startForwarding();
-      this.phase = 'finishing';
+      this.enter('finishing');
       const finished = await this.request('finish', { type: 'handoff.finish', id: s.id, batches: this.nextSeq });
       if (!finished.ok) throw new TransferRefused(`${s.to} did not accept the end of transfer ${s.id}: ${finished.reason ?? 'no reason'}`);
       if (s.kind === 'ownership') await this.awaitSwitch();
@@ -169,6 +184,7 @@ export class OutboundTransfer<Command, Reply> {
       if (this.tracking) await host.exclusive(s.partition, (v) => v.handoffCancelled()).catch(() => undefined);
       throw err;
     } finally {
+      this.enter(this.#phase); // closes the last phase's time
       this.deps.send(s.to, { type: 'handoff.close', id: s.id }, 'control'); // ends the receiver's session either way
       if (this.timer !== undefined) env.clearTimer(this.timer);
       this.timer = undefined;
@@ -254,7 +270,8 @@ export class OutboundTransfer<Command, Reply> {
 
   /** Ownership: keep sending changes until the ring names the new owner. */
   private async awaitSwitch(): Promise<void> {
-    this.phase = 'awaiting-switch';
+    this.enter('awaiting-switch');
+    this.deps.env.log.debug({ id: this.spec.id, partition: this.spec.partition, items: this.items, bytes: this.bytes, phaseMs: this.phaseMs }, 'handoff data sent; waiting for the ring to switch');
     this.deps.onSlotFreed();
     for (;;) {
       const state = this.deps.switchState(this.spec.partition, this.spec.to);
@@ -269,7 +286,7 @@ export class OutboundTransfer<Command, Reply> {
 
   /** Delete the local copy, in the vnode's own turn, only when every change has been acknowledged. */
   private async drop(): Promise<void> {
-    this.phase = 'dropping';
+    this.enter('dropping');
     this.deps.onSlotFreed();
     if (this.spec.kind === 'ownership') {
       // Nodes still on the old ring may read here a little longer: keep the copy (and keep sending changes) meanwhile.
