@@ -29,10 +29,13 @@ import {
 import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
 import type { Row, RowStore } from './rows.js';
 import type {
-  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
+  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, PutManyEntry, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
 } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** One encoded write of putMany: the object row, and (unless the key has and had no index entries) its index and reverse rows. */
+type ManyWrite = { objectKey: Buffer; value: Buffer; reverseKey?: undefined } | { objectKey: Buffer; value: Buffer; indexRows: Buffer[]; reverseKey: Buffer };
 
 /** What the engine shares with its partition views. */
 export interface EngineContext {
@@ -112,32 +115,33 @@ export class RowPartitionStore implements PartitionStore {
     await rows.putRow(row, Buffer.from(value));
   }
 
-  async putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void> {
+  async putMany(entries: readonly PutManyEntry[], opts?: SignalOptions): Promise<void> {
     // Everything is checked and encoded before the transaction: bad input writes nothing.
-    const writes = entries.map(({ key, value, indexes }) => {
-      const encoded = validateKey(key);
+    const writes = entries.map((entry): ManyWrite => {
+      const { key, value, indexes } = entry;
       if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
       if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
         throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
       }
-      return {
-        indexRows: indexRows(this.partition, encoded, indexes),
-        objectKey: objectRow(encoded, this.partition),
-        reverseKey: reverseRow(encoded, this.partition),
-        // Copied now: the caller may reuse its buffer before the async commit runs.
-        value: Buffer.from(value),
-      };
+      // Copied now: the caller may reuse its buffer before the async commit runs.
+      const copy = Buffer.from(value);
+      // No index entries before or after: the object row alone, no reverse row to read or remove (as `put` does).
+      if (indexes.length === 0 && entry.previousHadIndexes === false) return { objectKey: objectRowOf(key, this.partition), value: copy };
+      const encoded = validateKey(key);
+      return { objectKey: objectRow(encoded, this.partition), value: copy, indexRows: indexRows(this.partition, encoded, indexes), reverseKey: reverseRow(encoded, this.partition) };
     });
     if (writes.length === 0) return;
     const rows = this.rows(opts?.signal);
     this.context.stats.puts += writes.length;
     await rows.transact((txn) => {
       for (const w of writes) {
-        const old = txn.get(w.reverseKey);
-        if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
-        for (const row of w.indexRows) txn.put(row, EMPTY);
-        if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
-        else if (old !== undefined) txn.remove(w.reverseKey);
+        if (w.reverseKey !== undefined) {
+          const old = txn.get(w.reverseKey);
+          if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
+          for (const row of w.indexRows) txn.put(row, EMPTY);
+          if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
+          else if (old !== undefined) txn.remove(w.reverseKey);
+        }
         txn.put(w.objectKey, w.value);
       }
     });
@@ -194,7 +198,9 @@ export class RowPartitionStore implements PartitionStore {
 
   async *foldObjects(opts?: FoldOptions): AsyncGenerator<{ key: StoredKey; value: Uint8Array }> {
     const [start, end] = this.objectRange(opts);
-    for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: new Uint8Array(row.value) };
+    // An engine that hands out its own row buffers (memory) gets them copied; LMDB's are fresh copies already.
+    const copy = this.context.readsShareBuffers;
+    for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: copy ? new Uint8Array(row.value) : row.value };
   }
 
   async *foldBuckets(opts?: FoldBucketsOptions): AsyncGenerator<StoredBucket> {

@@ -32,6 +32,14 @@ export interface PutOptions extends SignalOptions {
    */
   previousHadIndexes?: boolean;
 }
+/** One write of `putMany`. */
+export interface PutManyEntry {
+  key: StoreKey;
+  value: Uint8Array;
+  indexes: readonly IndexEntry[];
+  /** As PutOptions.previousHadIndexes, for this key: false with no new entries makes it a single row write. Default: unknown. */
+  previousHadIndexes?: boolean;
+}
 export interface FoldOptions extends SignalOptions {
   bucketType?: string;
   /** Requires bucketType. */
@@ -75,7 +83,7 @@ export interface PartitionStore {
   /** Atomically writes the value and replaces the key's index entries; resolves when durable per the engine's sync policy. */
   put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void>;
   /** Several puts in one atomic transaction (handoff batches); all are checked before anything is written. */
-  putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void>;
+  putMany(entries: readonly PutManyEntry[], opts?: SignalOptions): Promise<void>;
   /** Atomically removes the object and its index entries; absent keys are fine. */
   delete(k: StoreKey, opts?: SignalOptions): Promise<void>;
   /** Ordered by the row layout (see keys.ts), streamed in batches. */
