@@ -10,7 +10,7 @@ import { RondoError } from '../errors.js';
 import type { RingState } from '../membership/index.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
-import { itemsBytes, type HandoffBatch, type HandoffFinish, type HandoffMessage, type HandoffReply, type HandoffStart } from './messages.js';
+import { itemsBytes, type HandoffBatch, type HandoffFinish, type HandoffReply, type HandoffStart, type OutgoingHandoffMessage } from './messages.js';
 import type { TransferKind, TransferRow } from './types.js';
 
 export interface InboundDeps<Command, Reply> {
@@ -20,7 +20,7 @@ export interface InboundDeps<Command, Reply> {
   concurrency: number;
   stallTimeoutMs: number;
   ring(): RingState;
-  send(to: NodeName, msg: HandoffMessage): boolean;
+  send(to: NodeName, msg: OutgoingHandoffMessage): boolean;
   reportTransferComplete(partition: number): void;
 }
 
@@ -86,7 +86,9 @@ export class InboundSessions<Command, Reply> {
   }
 
   private reply(to: NodeName, id: string, kind: HandoffReply['to'], seq: number, ok: boolean, reason?: string): void {
-    this.deps.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }) });
+    // An accepted start says this receiver takes packed batches.
+    const packed = kind === 'start' && ok ? { packed: true } : {};
+    this.deps.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }), ...packed });
   }
 
   onStart(from: NodeName, msg: HandoffStart): void {

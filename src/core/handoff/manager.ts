@@ -22,7 +22,7 @@ import { parseHandoffMessage, type HandoffMessage } from './messages.js';
 import { OutboundTransfer, TransferRefused, batchesOf, type HandoffLimits, type SwitchState } from './outbound.js';
 import { wantedTransfers } from './planner.js';
 import { renderTransfers } from './render.js';
-import type { TransferKind, TransferRow } from './types.js';
+import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
 export interface HandoffOptions extends HandoffLimits {
   /** Outbound and inbound transfers at once, each (riak's handoff_concurrency). */
@@ -53,6 +53,9 @@ export interface HandoffManagerOptions<Command, Reply> {
   repairNVal?: number;
   options?: Partial<HandoffOptions>;
 }
+
+/** Phases of an outbound transfer that has sent (and had acknowledged) all it reads: it holds no concurrency slot. */
+const NOT_MOVING: ReadonlySet<TransferPhase> = new Set(['finishing', 'awaiting-switch', 'dropping']);
 
 /** A repair transfer that fails is queued again at most this many times in all. */
 const REPAIR_ATTEMPTS_MAX = 5;
@@ -351,12 +354,13 @@ export class HandoffManager<Command, Reply> {
 
   /**
    * Outbound transfers that count against the concurrency limit: those still
-   * moving data. One waiting for the ring to switch, or in its drop grace,
-   * holds no slot (forming a cluster would otherwise crawl).
+   * moving data. One waiting for its receiver's final ack, for the ring to
+   * switch, or in its drop grace holds no slot (forming a cluster would
+   * otherwise crawl).
    */
   private moving(): number {
     let n = 0;
-    for (const t of this.outbound.values()) if (t.phase !== 'awaiting-switch' && t.phase !== 'dropping') n++;
+    for (const t of this.outbound.values()) if (!NOT_MOVING.has(t.phase)) n++;
     return n;
   }
 

@@ -10,7 +10,7 @@ import type { Env, NodeName, TimerId } from '../env.js';
 import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem, VnodeBehaviour } from '../vnode/types.js';
-import { itemsBytes, type HandoffBatch, type HandoffMessage, type HandoffReply } from './messages.js';
+import { itemsBytes, packItems, type HandoffBatchOut, type HandoffMessage, type HandoffReply, type OutgoingHandoffMessage } from './messages.js';
 import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
 export interface HandoffLimits {
@@ -30,7 +30,7 @@ export interface OutboundDeps<Command, Reply> {
   env: Env;
   host: VnodeHost<Command, Reply>;
   limits: HandoffLimits;
-  send(to: NodeName, msg: HandoffMessage, channel: 'control' | 'bulk'): boolean;
+  send(to: NodeName, msg: OutgoingHandoffMessage, channel: 'control' | 'bulk'): boolean;
   /** Ownership only: has the ring moved the partition to `to` yet? */
   switchState(partition: number, to: NodeName): SwitchState;
   /** The transfer stopped moving data (it waits for the ring or its drop): its concurrency slot is free. */
@@ -60,7 +60,8 @@ export class TransferRefused extends RondoError {
 }
 
 interface InFlight {
-  batch: HandoffBatch;
+  batch: HandoffBatchOut;
+  items: number;
   bytes: number;
   sentMs: number;
 }
@@ -85,6 +86,8 @@ export class OutboundTransfer<Command, Reply> {
   private timer: TimerId | undefined;
   private failure: RondoError | undefined;
   private tracking = false;
+  /** The receiver takes packed batches (its start reply said so). */
+  private packed = false;
 
   constructor(
     readonly spec: OutboundSpec,
@@ -133,7 +136,7 @@ export class OutboundTransfer<Command, Reply> {
       }
       this.inflight.delete(msg.seq);
       this.inflightBytes -= entry.bytes;
-      this.items += entry.batch.items.length;
+      this.items += entry.items;
       this.bytes += entry.bytes;
       this.lastProgressMs = this.deps.env.nowMs();
       this.wake?.();
@@ -153,17 +156,23 @@ export class OutboundTransfer<Command, Reply> {
     const { env, host } = this.deps;
     const s = this.spec;
     this.timer = env.setTimer(this.deps.limits.resendMs / 2, () => this.onTimer());
+    let prepared: Promise<number | false> | undefined;
     try {
-      const started = await this.request('start', { type: 'handoff.start', id: s.id, kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, epoch: s.epoch });
-      if (!started.ok) throw new TransferRefused(`${s.to} refused ${s.kind} transfer of partition ${s.partition}: ${started.reason ?? 'no reason'}`);
+      // The vnode gets ready (change record, size) while the start travels: one wait instead of two in a row.
+      // Should the receiver refuse, the change record is cancelled like that of any failed transfer.
       const target = { node: s.to, partition: s.targetPartition };
-      const size = await host.exclusive(s.partition, async (v) => {
+      prepared = host.exclusive(s.partition, async (v) => {
         if (s.kind !== 'repair') {
           if (!(await v.handoffStarting(target))) return false;
           this.tracking = true;
         }
         return (await v.handoffSize?.()) ?? 0;
       });
+      prepared.catch(() => undefined); // awaited below, unless the start fails first
+      const started = await this.request('start', { type: 'handoff.start', id: s.id, kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, epoch: s.epoch });
+      const size = await prepared;
+      if (!started.ok) throw new TransferRefused(`${s.to} refused ${s.kind} transfer of partition ${s.partition}: ${started.reason ?? 'no reason'}`);
+      this.packed = started.packed === true;
       if (size === false) throw new TransferRefused(`vnode ${s.partition} is not ready to hand off`);
       this.itemsTotal = size;
       this.enter('folding');
@@ -174,13 +183,17 @@ export class OutboundTransfer<Command, Reply> {
       }
       await this.drained();
       if (s.kind === 'ownership') await this.startForwarding();
+      // Everything is sent and acknowledged: only the receiver's final ack is awaited, so the slot goes to the next transfer
+      // now (the receiver reads this finish before that transfer's start: both travel on the control channel).
       this.enter('finishing');
+      this.deps.onSlotFreed();
       const finished = await this.request('finish', { type: 'handoff.finish', id: s.id, batches: this.nextSeq });
       if (!finished.ok) throw new TransferRefused(`${s.to} did not accept the end of transfer ${s.id}: ${finished.reason ?? 'no reason'}`);
       if (s.kind === 'ownership') await this.awaitSwitch();
       if (s.kind !== 'repair') await this.drop();
     } catch (err) {
       host.setForward(s.partition, undefined);
+      await prepared?.catch(() => undefined); // it may still be starting the change record
       if (this.tracking) await host.exclusive(s.partition, (v) => v.handoffCancelled()).catch(() => undefined);
       throw err;
     } finally {
@@ -200,7 +213,15 @@ export class OutboundTransfer<Command, Reply> {
     for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
       this.check();
       await this.sendBatch(batch.items, batch.bytes);
+      // A fold that reads without waiting runs in microtasks only: without a turn of the event loop here the
+      // network would see no batch before the whole partition is read, and the receiver would sit idle meanwhile.
+      await this.yieldTurn();
     }
+  }
+
+  /** Lets the event loop (timers, sockets: the batch just queued leaves) run before going on. */
+  private yieldTurn(): Promise<void> {
+    return new Promise((resolve) => this.deps.env.setTimer(0, resolve));
   }
 
   /** Sends the next changed items; how many were sent. Throws if the change record was lost. */
@@ -240,8 +261,9 @@ export class OutboundTransfer<Command, Reply> {
       await this.sleep();
       this.check();
     }
-    const batch: HandoffBatch = { type: 'handoff.batch', id: this.spec.id, seq: this.nextSeq++, items };
-    this.inflight.set(batch.seq, { batch, bytes, sentMs: this.deps.env.nowMs() });
+    const head = { type: 'handoff.batch' as const, id: this.spec.id, seq: this.nextSeq++ };
+    const batch: HandoffBatchOut = this.packed ? { ...head, packed: packItems(items) } : { ...head, items };
+    this.inflight.set(batch.seq, { batch, items: items.length, bytes, sentMs: this.deps.env.nowMs() });
     this.inflightBytes += bytes;
     this.deps.send(this.spec.to, batch, 'bulk'); // a full queue counts as lost: resent by onTimer
   }
