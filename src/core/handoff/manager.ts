@@ -17,6 +17,7 @@ import type { ClusterNode } from '../node/cluster-node.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
 import { isHandoffAdminRequest, type HandoffAdminRequest, type NodeTransfers, type TransfersReport } from './admin.js';
+import { FoldTurns } from './fold-turns.js';
 import { InboundSessions } from './inbound.js';
 import { parseHandoffMessage, type HandoffMessage } from './messages.js';
 import { OutboundTransfer, TransferRefused, batchesOf, type HandoffLimits, type SwitchState } from './outbound.js';
@@ -70,6 +71,7 @@ export class HandoffManager<Command, Reply> {
   /** Outbound transfers by source partition (one at a time per partition). */
   private readonly outbound = new Map<number, OutboundTransfer<Command, Reply>>();
   private readonly inbound: InboundSessions<Command, Reply>;
+  private readonly foldTurns = new FoldTurns();
   private readonly attempts = new Map<number, number>();
   private readonly retryAtMs = new Map<number, number>();
   /** Repairs this node was asked to send, waiting for a free slot. */
@@ -157,7 +159,7 @@ export class HandoffManager<Command, Reply> {
     const now = this.env.nowMs();
     const out = [...this.outbound.values()].map((t) => `${t.spec.kind}:p${t.spec.partition}->${t.spec.to}@${t.phase}`);
     const retries = [...this.retryAtMs].filter(([, at]) => at > now).map(([p, at]) => `p${p}+${at - now}ms`);
-    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size()} repairs=${this.repairQueue.length}`;
+    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size()} repairs=${this.repairQueue.length} foldsWaiting=${this.foldTurns.queued}`;
   }
 
   /** Every live member's rows (this node's own directly), for `rondo admin transfers`. */
@@ -324,6 +326,7 @@ export class HandoffManager<Command, Reply> {
       switchState: (p, newOwner) => this.switchState(p, newOwner),
       mayDrop: (p) => !this.mustKeep(this.cluster.ring(), p),
       onSlotFreed: () => this.scheduleCheck(0),
+      foldTurns: this.foldTurns,
       ...(this.o.belongsTo ? { belongsTo: this.o.belongsTo } : {}),
     });
     this.outbound.set(partition, transfer);

@@ -10,6 +10,7 @@ import type { Env, NodeName, TimerId } from '../env.js';
 import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem, VnodeBehaviour } from '../vnode/types.js';
+import type { FoldTurns } from './fold-turns.js';
 import { itemsBytes, packItems, type HandoffBatchOut, type HandoffMessage, type HandoffReply, type OutgoingHandoffMessage } from './messages.js';
 import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
@@ -39,6 +40,8 @@ export interface OutboundDeps<Command, Reply> {
   mayDrop(partition: number): boolean;
   /** Repair only: does this item of the source partition belong to the target partition? */
   belongsTo?(item: HandoffItem, targetPartition: number): boolean;
+  /** The node's fold turns (one fold reads at a time); without them folds run whenever they like. */
+  foldTurns?: FoldTurns;
 }
 
 export interface OutboundSpec {
@@ -88,6 +91,8 @@ export class OutboundTransfer<Command, Reply> {
   private tracking = false;
   /** The receiver takes packed batches (its start reply said so). */
   private packed = false;
+  /** The fold holds its turn (see FoldTurns). */
+  private folding = false;
 
   constructor(
     readonly spec: OutboundSpec,
@@ -177,12 +182,15 @@ export class OutboundTransfer<Command, Reply> {
       this.itemsTotal = size;
       this.enter('folding');
       await this.fold();
-      if (s.kind !== 'repair') {
-        this.enter('draining');
-        while ((await this.sendChanges()) > 0) this.check();
+      this.enter('draining');
+      if (s.kind === 'ownership') {
+        // Sends what changed meanwhile until nothing is left, then forwards, in that last vnode turn.
+        await this.drained();
+        await this.startForwarding();
+      } else {
+        if (s.kind === 'hinted') while ((await this.sendChanges()) > 0) this.check();
+        await this.drained();
       }
-      await this.drained();
-      if (s.kind === 'ownership') await this.startForwarding();
       // Everything is sent and acknowledged: only the receiver's final ack is awaited, so the slot goes to the next transfer
       // now (the receiver reads this finish before that transfer's start: both travel on the control channel).
       this.enter('finishing');
@@ -210,13 +218,36 @@ export class OutboundTransfer<Command, Reply> {
     assert(vnode !== undefined, 'the vnode was started by the exclusive step');
     const belongsTo = this.deps.belongsTo;
     const keep = s.kind === 'repair' ? (item: HandoffItem) => belongsTo?.(item, s.targetPartition) === true : undefined;
-    for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
-      this.check();
-      await this.sendBatch(batch.items, batch.bytes);
-      // A fold that reads without waiting runs in microtasks only: without a turn of the event loop here the
-      // network would see no batch before the whole partition is read, and the receiver would sit idle meanwhile.
-      await this.yieldTurn();
+    try {
+      await this.takeFoldTurn();
+      for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
+        this.check();
+        await this.sendBatch(batch.items, batch.bytes);
+        // A fold that reads without waiting runs in microtasks only: without a turn of the event loop here the
+        // network would see no batch before the whole partition is read, and the receiver would sit idle meanwhile.
+        await this.yieldTurn();
+      }
+    } finally {
+      this.deps.foldTurns?.release(this);
+      this.folding = false;
     }
+  }
+
+  /** Waits (cancellably) until this transfer's fold may read; see FoldTurns. */
+  private async takeFoldTurn(): Promise<void> {
+    const turns = this.deps.foldTurns;
+    if (turns !== undefined) {
+      let granted = false;
+      void turns.acquire(this).then(() => {
+        granted = true;
+        this.wake?.();
+      });
+      while (!granted) {
+        await this.sleep();
+        this.check();
+      }
+    }
+    this.folding = true;
   }
 
   /** Lets the event loop (timers, sockets: the batch just queued leaves) run before going on. */
@@ -257,9 +288,15 @@ export class OutboundTransfer<Command, Reply> {
 
   private async sendBatch(items: HandoffItem[], bytes: number): Promise<void> {
     this.check();
-    while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
-      await this.sleep();
-      this.check();
+    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
+      // Waiting for the receiver: another fold may read meanwhile.
+      const folding = this.folding;
+      if (folding) this.deps.foldTurns?.release(this);
+      while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
+        await this.sleep();
+        this.check();
+      }
+      if (folding) await this.takeFoldTurn();
     }
     const head = { type: 'handoff.batch' as const, id: this.spec.id, seq: this.nextSeq++ };
     const batch: HandoffBatchOut = this.packed ? { ...head, packed: packItems(items) } : { ...head, items };

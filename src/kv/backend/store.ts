@@ -29,7 +29,7 @@ import {
 import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
 import type { Row, RowStore } from './rows.js';
 import type {
-  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, PutManyEntry, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
+  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, KeyRow, PartitionStore, PutManyEntry, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
 } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -90,7 +90,24 @@ export class RowPartitionStore implements PartitionStore {
   }
 
   getSync(k: StoreKey): Uint8Array | undefined {
-    const row = objectRowOf(k, this.partition);
+    return this.readRow(objectRowOf(k, this.partition));
+  }
+
+  keyRow(k: StoreKey): KeyRow {
+    return { partition: this.partition, row: objectRowOf(k, this.partition) };
+  }
+
+  getRowSync(k: KeyRow): Uint8Array | undefined {
+    return this.readRow(this.ownRow(k));
+  }
+
+  /** The object row of a KeyRow this store made. */
+  private ownRow(k: KeyRow): Buffer {
+    assert(k.partition === this.partition && Buffer.isBuffer(k.row), 'a key row is used by the store that made it');
+    return k.row;
+  }
+
+  private readRow(row: Buffer): Uint8Array | undefined {
     const rows = this.rows();
     this.context.stats.gets += 1;
     // LMDB copies the value out of the map, the memory engine hands out its
@@ -102,7 +119,9 @@ export class RowPartitionStore implements PartitionStore {
 
   put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void> {
     if (indexes.length === 0 && opts?.previousHadIndexes === false) return this.putObjectRow(k, value, opts);
-    return this.putMany([{ key: k, value, indexes }], opts);
+    if (value.byteLength > VALUE_BYTES_MAX) return Promise.reject(new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`));
+    // Copied now, as putObjectRow does: the caller may reuse its buffer before the async commit runs.
+    return this.putMany([{ key: k, value: Buffer.from(value), indexes }], opts);
   }
 
   /** A put whose key had and gets no index entries: one row, no reverse row to read or remove. */
@@ -123,12 +142,13 @@ export class RowPartitionStore implements PartitionStore {
       if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
         throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
       }
-      // Copied now: the caller may reuse its buffer before the async commit runs.
-      const copy = Buffer.from(value);
+      // Not copied (see PartitionStore.putMany): the commit reads the caller's bytes.
+      const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const objectKey = entry.row === undefined ? objectRowOf(key, this.partition) : this.ownRow(entry.row);
       // No index entries before or after: the object row alone, no reverse row to read or remove (as `put` does).
-      if (indexes.length === 0 && entry.previousHadIndexes === false) return { objectKey: objectRowOf(key, this.partition), value: copy };
+      if (indexes.length === 0 && entry.previousHadIndexes === false) return { objectKey, value: bytes };
       const encoded = validateKey(key);
-      return { objectKey: objectRow(encoded, this.partition), value: copy, indexRows: indexRows(this.partition, encoded, indexes), reverseKey: reverseRow(encoded, this.partition) };
+      return { objectKey, value: bytes, indexRows: indexRows(this.partition, encoded, indexes), reverseKey: reverseRow(encoded, this.partition) };
     });
     if (writes.length === 0) return;
     const rows = this.rows(opts?.signal);
@@ -198,9 +218,12 @@ export class RowPartitionStore implements PartitionStore {
 
   async *foldObjects(opts?: FoldOptions): AsyncGenerator<{ key: StoredKey; value: Uint8Array }> {
     const [start, end] = this.objectRange(opts);
-    // An engine that hands out its own row buffers (memory) gets them copied; LMDB's are fresh copies already.
+    // An engine that hands out its own row buffers (memory) gets them copied; LMDB's rows are fresh copies already,
+    // so their values and the key's parts (views into the row key) are the caller's own as they are.
     const copy = this.context.readsShareBuffers;
-    for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: copy ? new Uint8Array(row.value) : row.value };
+    for await (const row of this.scan(start, end, false, opts?.signal)) {
+      yield copy ? { key: decodeRow(row.key), value: new Uint8Array(row.value) } : { key: decodeRow(row.key, true), value: row.value };
+    }
   }
 
   async *foldBuckets(opts?: FoldBucketsOptions): AsyncGenerator<StoredBucket> {

@@ -380,16 +380,18 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     }
     const writes: PutManyEntry[] = [];
     const wallMs = this.#o.wallClockMs();
+    const store = this.#o.store;
     for (const { object, bytes } of byKey.values()) {
       observeObject(this.#o.clock, object, wallMs);
-      const storedBytes = this.#o.store.getSync(object);
+      const row = store.keyRow(object); // read and written below: encoded once
+      const storedBytes = store.getRowSync(row);
       const storedObject = storedBytes === undefined ? undefined : this.#decodeOrCorrupt(object, storedBytes);
       if (storedObject === undefined) {
         // Nothing (or corrupt bytes) here: the sender's bytes are stored as they are, already checked by decoding.
         // With nothing stored (the overlay is quiesced: the engine is the truth) there are no old index entries to
         // remove; the entries of corrupt bytes are unknown, so the engine reads them.
         const noPrevious: { previousHadIndexes?: boolean } = storedBytes === undefined ? { previousHadIndexes: false } : {};
-        writes.push({ key: object, value: bytes ?? encodeObject(object), indexes: liveIndexes(object), ...noPrevious });
+        writes.push({ key: object, row, value: bytes ?? encodeObject(object), indexes: liveIndexes(object), ...noPrevious });
         continue;
       }
       assert(storedBytes !== undefined, 'a stored object has stored bytes');
@@ -398,10 +400,11 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       const merged = value === undefined ? mergeReplicas(storedObject, object, HANDOFF_MERGE_PROPS) : object;
       const encoded = value ?? encodeObject(merged);
       if (sameBytes(storedBytes, encoded)) continue;
-      writes.push({ key: merged, value: encoded, indexes: liveIndexes(merged), previousHadIndexes: hasLiveIndexes(storedObject) });
+      writes.push({ key: merged, row, value: encoded, indexes: liveIndexes(merged), previousHadIndexes: hasLiveIndexes(storedObject) });
     }
     for (const w of writes) this.#changed(w.key as RObject);
-    await this.#o.store.putMany(writes, NO_SIGNAL); // one transaction for the batch
+    // One transaction for the batch. The values (views into the batch as it arrived, or fresh encodings) stay as they are.
+    await store.putMany(writes, NO_SIGNAL);
   }
 
   async handoffSize(): Promise<number> {
