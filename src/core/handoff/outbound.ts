@@ -1,11 +1,13 @@
 // One outbound transfer: the sender's side of the handoff protocol, as one
-// async run. start (resent until answered) → fold the vnode into batches on
-// the bulk channel, at most `inflightBytesMax` unacknowledged (resent until
-// acknowledged) → send what changed meanwhile → finish → for ownership, wait
-// for the ring to switch owners → drop the local copy in one exclusive step
-// that first checks nothing changed since the last batch. Any failure throws;
-// the manager cancels the vnode's change record and retries from scratch
-// later, so a half-done transfer never deletes anything.
+// async run. start (resent until answered; the vnode starts its change record
+// meanwhile) → fold the vnode into batches on the bulk channel, in the node's
+// fold turn (see FoldTurns), at most `inflightBytesMax` unacknowledged
+// (resent until acknowledged), packed for receivers that take it → send what
+// changed meanwhile → finish (the concurrency slot is free from here on) →
+// for ownership, wait for the ring to switch owners → drop the local copy in
+// one exclusive step that first checks nothing changed since the last batch.
+// Any failure throws; the manager cancels the vnode's change record and
+// retries from scratch later, so a half-done transfer never deletes anything.
 import type { Env, NodeName, TimerId } from '../env.js';
 import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
 import type { VnodeHost } from '../vnode/host.js';
