@@ -22,8 +22,9 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
 // Listening ports come from below the kernel's ephemeral range (32768-60999 on
 // Linux): a port from listen(0) is free now, but may be taken as the source
 // port of some outgoing connection before the node binds it.
-const TEST_PORT_LOW = 20_000;
-const TEST_PORT_HIGH = 32_000;
+// RONDO_TEST_PORT_LOW / RONDO_TEST_PORT_HIGH narrow the range (several runs sharing one machine).
+const TEST_PORT_LOW = Number(process.env.RONDO_TEST_PORT_LOW ?? 20_000);
+const TEST_PORT_HIGH = Number(process.env.RONDO_TEST_PORT_HIGH ?? 32_000);
 const handedOut = new Set<number>();
 
 /** True when a server can listen on `port` on loopback right now. */

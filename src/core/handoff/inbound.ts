@@ -10,7 +10,7 @@ import { RondoError } from '../errors.js';
 import type { RingState } from '../membership/index.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
-import { itemsBytes, type HandoffBatch, type HandoffFinish, type HandoffMessage, type HandoffReply, type HandoffStart } from './messages.js';
+import { itemsBytes, type HandoffBatch, type HandoffFinish, type HandoffReply, type HandoffStart, type OutgoingHandoffMessage } from './messages.js';
 import type { TransferKind, TransferRow } from './types.js';
 
 export interface InboundDeps<Command, Reply> {
@@ -20,7 +20,7 @@ export interface InboundDeps<Command, Reply> {
   concurrency: number;
   stallTimeoutMs: number;
   ring(): RingState;
-  send(to: NodeName, msg: HandoffMessage): boolean;
+  send(to: NodeName, msg: OutgoingHandoffMessage): boolean;
   reportTransferComplete(partition: number): void;
 }
 
@@ -37,6 +37,8 @@ interface Session {
   finished: boolean;
   startedMs: number;
   lastMs: number;
+  /** Time batches spent being applied (queued for the vnode, checked, written, made durable), summed. */
+  applyMs: number;
 }
 
 /** Non-transient errors: a batch that fails with one of these is applied item by item, skipping the bad items. */
@@ -84,7 +86,9 @@ export class InboundSessions<Command, Reply> {
   }
 
   private reply(to: NodeName, id: string, kind: HandoffReply['to'], seq: number, ok: boolean, reason?: string): void {
-    this.deps.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }) });
+    // An accepted start says this receiver takes packed batches.
+    const packed = kind === 'start' && ok ? { packed: true } : {};
+    this.deps.send(to, { type: 'handoff.reply', id, to: kind, seq, ok, ...(reason === undefined ? {} : { reason }), ...packed });
   }
 
   onStart(from: NodeName, msg: HandoffStart): void {
@@ -100,7 +104,7 @@ export class InboundSessions<Command, Reply> {
       return this.reply(from, msg.id, 'start', 0, false, `this node's ring has no pending transfer of partition ${msg.targetPartition} from ${from} (not caught up yet?)`);
     }
     const now = this.deps.env.nowMs();
-    this.sessions.set(msg.id, { id: msg.id, from, kind: msg.kind, partition: msg.partition, targetPartition: msg.targetPartition, epoch: msg.epoch, items: 0, bytes: 0, applied: new Set(), finished: false, startedMs: now, lastMs: now });
+    this.sessions.set(msg.id, { id: msg.id, from, kind: msg.kind, partition: msg.partition, targetPartition: msg.targetPartition, epoch: msg.epoch, items: 0, bytes: 0, applied: new Set(), finished: false, startedMs: now, lastMs: now, applyMs: 0 });
     this.reply(from, msg.id, 'start', 0, true);
   }
 
@@ -109,8 +113,10 @@ export class InboundSessions<Command, Reply> {
     if (s === undefined || s.from !== from) return this.reply(from, msg.id, 'batch', msg.seq, false, 'unknown-transfer');
     s.lastMs = this.deps.env.nowMs();
     if (s.applied.has(msg.seq)) return this.reply(from, msg.id, 'batch', msg.seq, true);
+    const receivedMs = s.lastMs;
     this.apply(s, msg.items).then(
       () => {
+        s.applyMs += this.deps.env.nowMs() - receivedMs;
         if (!s.applied.has(msg.seq)) {
           const bytes = itemsBytes(msg.items);
           s.applied.add(msg.seq);
@@ -152,7 +158,7 @@ export class InboundSessions<Command, Reply> {
       if (!this.pendingTo(s.targetPartition, from)) return this.reply(from, msg.id, 'finish', 0, false, `no pending transfer of partition ${s.targetPartition} from ${from} any more`);
       this.deps.reportTransferComplete(s.targetPartition);
     }
-    if (!s.finished) this.deps.env.log.info({ id: s.id, from, kind: s.kind, partition: s.targetPartition, items: s.items, bytes: s.bytes, ms: this.deps.env.nowMs() - s.startedMs }, 'handoff received');
+    if (!s.finished) this.deps.env.log.info({ id: s.id, from, kind: s.kind, partition: s.targetPartition, items: s.items, bytes: s.bytes, ms: this.deps.env.nowMs() - s.startedMs, applyMs: s.applyMs }, 'handoff received');
     s.finished = true;
     this.reply(from, msg.id, 'finish', 0, true);
   }

@@ -17,12 +17,13 @@ import type { ClusterNode } from '../node/cluster-node.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
 import { isHandoffAdminRequest, type HandoffAdminRequest, type NodeTransfers, type TransfersReport } from './admin.js';
+import { FoldTurns } from './fold-turns.js';
 import { InboundSessions } from './inbound.js';
 import { parseHandoffMessage, type HandoffMessage } from './messages.js';
 import { OutboundTransfer, TransferRefused, batchesOf, type HandoffLimits, type SwitchState } from './outbound.js';
 import { wantedTransfers } from './planner.js';
 import { renderTransfers } from './render.js';
-import type { TransferKind, TransferRow } from './types.js';
+import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
 export interface HandoffOptions extends HandoffLimits {
   /** Outbound and inbound transfers at once, each (riak's handoff_concurrency). */
@@ -54,6 +55,9 @@ export interface HandoffManagerOptions<Command, Reply> {
   options?: Partial<HandoffOptions>;
 }
 
+/** Phases of an outbound transfer that has sent (and had acknowledged) all it reads: it holds no concurrency slot. */
+const NOT_MOVING: ReadonlySet<TransferPhase> = new Set(['finishing', 'awaiting-switch', 'dropping']);
+
 /** A repair transfer that fails is queued again at most this many times in all. */
 const REPAIR_ATTEMPTS_MAX = 5;
 
@@ -67,6 +71,7 @@ export class HandoffManager<Command, Reply> {
   /** Outbound transfers by source partition (one at a time per partition). */
   private readonly outbound = new Map<number, OutboundTransfer<Command, Reply>>();
   private readonly inbound: InboundSessions<Command, Reply>;
+  private readonly foldTurns = new FoldTurns();
   private readonly attempts = new Map<number, number>();
   private readonly retryAtMs = new Map<number, number>();
   /** Repairs this node was asked to send, waiting for a free slot. */
@@ -154,7 +159,7 @@ export class HandoffManager<Command, Reply> {
     const now = this.env.nowMs();
     const out = [...this.outbound.values()].map((t) => `${t.spec.kind}:p${t.spec.partition}->${t.spec.to}@${t.phase}`);
     const retries = [...this.retryAtMs].filter(([, at]) => at > now).map(([p, at]) => `p${p}+${at - now}ms`);
-    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size()} repairs=${this.repairQueue.length}`;
+    return `running=${this.running} checking=${this.checking} timer=${this.timer !== undefined} outbound=[${out.join(' ')}] retries=[${retries.join(' ')}] inbound=${this.inbound.size()} repairs=${this.repairQueue.length} foldsWaiting=${this.foldTurns.queued}`;
   }
 
   /** Every live member's rows (this node's own directly), for `rondo admin transfers`. */
@@ -321,6 +326,7 @@ export class HandoffManager<Command, Reply> {
       switchState: (p, newOwner) => this.switchState(p, newOwner),
       mayDrop: (p) => !this.mustKeep(this.cluster.ring(), p),
       onSlotFreed: () => this.scheduleCheck(0),
+      foldTurns: this.foldTurns,
       ...(this.o.belongsTo ? { belongsTo: this.o.belongsTo } : {}),
     });
     this.outbound.set(partition, transfer);
@@ -330,7 +336,7 @@ export class HandoffManager<Command, Reply> {
         this.completed++;
         this.attempts.delete(partition);
         this.retryAtMs.delete(partition);
-        this.env.log.info({ id, kind, partition, to, items: transfer.items, bytes: transfer.bytes, ms: this.env.nowMs() - transfer.startedMs }, 'handoff done');
+        this.env.log.info({ id, kind, partition, to, items: transfer.items, bytes: transfer.bytes, ms: this.env.nowMs() - transfer.startedMs, phaseMs: transfer.phaseMs }, 'handoff done');
       },
       (err: unknown) => {
         const refused = err instanceof TransferRefused;
@@ -351,12 +357,13 @@ export class HandoffManager<Command, Reply> {
 
   /**
    * Outbound transfers that count against the concurrency limit: those still
-   * moving data. One waiting for the ring to switch, or in its drop grace,
-   * holds no slot (forming a cluster would otherwise crawl).
+   * moving data. One waiting for its receiver's final ack, for the ring to
+   * switch, or in its drop grace holds no slot (forming a cluster would
+   * otherwise crawl).
    */
   private moving(): number {
     let n = 0;
-    for (const t of this.outbound.values()) if (t.phase !== 'awaiting-switch' && t.phase !== 'dropping') n++;
+    for (const t of this.outbound.values()) if (!NOT_MOVING.has(t.phase)) n++;
     return n;
   }
 

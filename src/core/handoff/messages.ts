@@ -4,6 +4,7 @@
 // answered 'unknown-transfer'. Inbound messages are checked here; a
 // malformed one is dropped by the manager with a warning.
 import type { NodeName, WireMessage } from '../env.js';
+import { assert } from '../errors.js';
 import type { HandoffItem } from '../vnode/types.js';
 import type { TransferKind, TransferRow } from './types.js';
 
@@ -16,12 +17,20 @@ export interface HandoffStart {
   /** Ownership: epoch of the pending transfer; 0 otherwise. */
   epoch: number;
 }
+/**
+ * Items travel in one of two forms: `packed` (one byte string, see
+ * packItems: no per-item msgpack maps to write and read) to receivers whose
+ * start reply said they take it, or `items` (a msgpack list of { key, value })
+ * to others. Parsing turns either into `items`.
+ */
 export interface HandoffBatch {
   type: 'handoff.batch';
   id: string;
   seq: number;
   items: HandoffItem[];
 }
+/** A batch as the sender puts it on the wire: the items, or their packed form. */
+export type HandoffBatchOut = Omit<HandoffBatch, 'items'> & ({ items: HandoffItem[]; packed?: undefined } | { packed: Uint8Array; items?: undefined });
 export interface HandoffFinish {
   type: 'handoff.finish';
   id: string;
@@ -41,6 +50,8 @@ export interface HandoffReply {
   seq: number;
   ok: boolean;
   reason?: string;
+  /** In an ok reply to start: this receiver takes packed batches (earlier builds leave it out and get `items`). */
+  packed?: boolean;
 }
 export interface HandoffStatusRequest {
   type: 'handoff.status-request';
@@ -61,11 +72,52 @@ export interface HandoffRepairRequest {
 
 export type HandoffMessage = HandoffStart | HandoffBatch | HandoffFinish | HandoffClose | HandoffReply | HandoffStatusRequest | HandoffStatusReply | HandoffRepairRequest;
 
+/** What a node sends: a batch may be packed (parsing turns it into HandoffBatch). */
+export type OutgoingHandoffMessage = Exclude<HandoffMessage, HandoffBatch> | HandoffBatchOut;
+
 /** Key plus value bytes of some items (what progress and flow control count). */
 export function itemsBytes(items: readonly HandoffItem[]): number {
   let n = 0;
   for (const i of items) n += i.key.byteLength + i.value.byteLength;
   return n;
+}
+
+/** Bytes of each length field of a packed item (key, then value). */
+const PACKED_LENGTH_BYTES = 4;
+
+/** The packed form of items: per item its key's length (u32 BE), the key, its value's length (u32 BE), the value. */
+export function packItems(items: readonly HandoffItem[]): Uint8Array {
+  let size = 0;
+  for (const i of items) size += 2 * PACKED_LENGTH_BYTES + i.key.byteLength + i.value.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const { key, value } of items) {
+    out.writeUInt32BE(key.byteLength, at);
+    out.set(key, at + PACKED_LENGTH_BYTES);
+    at += PACKED_LENGTH_BYTES + key.byteLength;
+    out.writeUInt32BE(value.byteLength, at);
+    out.set(value, at + PACKED_LENGTH_BYTES);
+    at += PACKED_LENGTH_BYTES + value.byteLength;
+  }
+  assert(at === size, 'packed items fill their buffer exactly');
+  return out;
+}
+
+/** The items of a packed batch, as views into `bytes` (not copies), or a string saying what is wrong. */
+export function unpackItems(bytes: Uint8Array): HandoffItem[] | string {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const items: HandoffItem[] = [];
+  let at = 0;
+  while (at < buffer.length) {
+    if (at + PACKED_LENGTH_BYTES > buffer.length) return `packed item ${items.length}: truncated key length`;
+    const keyEnd = at + PACKED_LENGTH_BYTES + buffer.readUInt32BE(at);
+    if (keyEnd + PACKED_LENGTH_BYTES > buffer.length) return `packed item ${items.length}: truncated key`;
+    const valueEnd = keyEnd + PACKED_LENGTH_BYTES + buffer.readUInt32BE(keyEnd);
+    if (valueEnd > buffer.length) return `packed item ${items.length}: truncated value`;
+    items.push({ key: buffer.subarray(at + PACKED_LENGTH_BYTES, keyEnd), value: buffer.subarray(keyEnd + PACKED_LENGTH_BYTES, valueEnd) });
+    at = valueEnd;
+  }
+  return items;
 }
 
 const KINDS: ReadonlySet<string> = new Set(['ownership', 'hinted', 'repair']);
@@ -89,9 +141,17 @@ export function parseHandoffMessage(raw: WireMessage): HandoffMessage | string {
     case 'handoff.start':
       if (!isStr(m.id) || !KINDS.has(m.kind as string) || !isIndex(m.partition) || !isIndex(m.targetPartition) || !isIndex(m.epoch)) return 'bad start';
       return raw as unknown as HandoffStart;
-    case 'handoff.batch':
-      if (!isStr(m.id) || !isIndex(m.seq) || !Array.isArray(m.items) || !m.items.every(isItem)) return 'bad batch';
+    case 'handoff.batch': {
+      if (!isStr(m.id) || !isIndex(m.seq)) return 'bad batch';
+      if (m.packed !== undefined) {
+        if (!(m.packed instanceof Uint8Array) || m.items !== undefined) return 'bad packed batch';
+        const items = unpackItems(m.packed);
+        if (typeof items === 'string') return `bad packed batch: ${items}`;
+        return { type: 'handoff.batch', id: m.id, seq: m.seq, items };
+      }
+      if (!Array.isArray(m.items) || !m.items.every(isItem)) return 'bad batch';
       return raw as unknown as HandoffBatch;
+    }
     case 'handoff.finish':
       if (!isStr(m.id) || !isIndex(m.batches)) return 'bad finish';
       return raw as unknown as HandoffFinish;
@@ -101,6 +161,7 @@ export function parseHandoffMessage(raw: WireMessage): HandoffMessage | string {
     case 'handoff.reply':
       if (!isStr(m.id) || !REPLY_TO.has(m.to as string) || !isIndex(m.seq) || typeof m.ok !== 'boolean') return 'bad reply';
       if (m.reason !== undefined && typeof m.reason !== 'string') return 'bad reply reason';
+      if (m.packed !== undefined && typeof m.packed !== 'boolean') return 'bad reply packed';
       return raw as unknown as HandoffReply;
     case 'handoff.status-request':
       if (!isStr(m.reqId)) return 'bad status request';

@@ -1,16 +1,19 @@
 // One outbound transfer: the sender's side of the handoff protocol, as one
-// async run. start (resent until answered) → fold the vnode into batches on
-// the bulk channel, at most `inflightBytesMax` unacknowledged (resent until
-// acknowledged) → send what changed meanwhile → finish → for ownership, wait
-// for the ring to switch owners → drop the local copy in one exclusive step
-// that first checks nothing changed since the last batch. Any failure throws;
-// the manager cancels the vnode's change record and retries from scratch
-// later, so a half-done transfer never deletes anything.
+// async run. start (resent until answered; the vnode starts its change record
+// meanwhile) → fold the vnode into batches on the bulk channel, in the node's
+// fold turn (see FoldTurns), at most `inflightBytesMax` unacknowledged
+// (resent until acknowledged), packed for receivers that take it → send what
+// changed meanwhile → finish (the concurrency slot is free from here on) →
+// for ownership, wait for the ring to switch owners → drop the local copy in
+// one exclusive step that first checks nothing changed since the last batch.
+// Any failure throws; the manager cancels the vnode's change record and
+// retries from scratch later, so a half-done transfer never deletes anything.
 import type { Env, NodeName, TimerId } from '../env.js';
 import { AbortedError, RondoError, TimeoutError, assert } from '../errors.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem, VnodeBehaviour } from '../vnode/types.js';
-import { itemsBytes, type HandoffBatch, type HandoffMessage, type HandoffReply } from './messages.js';
+import type { FoldTurns } from './fold-turns.js';
+import { itemsBytes, packItems, type HandoffBatchOut, type HandoffMessage, type HandoffReply, type OutgoingHandoffMessage } from './messages.js';
 import type { TransferKind, TransferPhase, TransferRow } from './types.js';
 
 export interface HandoffLimits {
@@ -30,7 +33,7 @@ export interface OutboundDeps<Command, Reply> {
   env: Env;
   host: VnodeHost<Command, Reply>;
   limits: HandoffLimits;
-  send(to: NodeName, msg: HandoffMessage, channel: 'control' | 'bulk'): boolean;
+  send(to: NodeName, msg: OutgoingHandoffMessage, channel: 'control' | 'bulk'): boolean;
   /** Ownership only: has the ring moved the partition to `to` yet? */
   switchState(partition: number, to: NodeName): SwitchState;
   /** The transfer stopped moving data (it waits for the ring or its drop): its concurrency slot is free. */
@@ -39,6 +42,8 @@ export interface OutboundDeps<Command, Reply> {
   mayDrop(partition: number): boolean;
   /** Repair only: does this item of the source partition belong to the target partition? */
   belongsTo?(item: HandoffItem, targetPartition: number): boolean;
+  /** The node's fold turns (one fold reads at a time); without them folds run whenever they like. */
+  foldTurns?: FoldTurns;
 }
 
 export interface OutboundSpec {
@@ -60,13 +65,17 @@ export class TransferRefused extends RondoError {
 }
 
 interface InFlight {
-  batch: HandoffBatch;
+  batch: HandoffBatchOut;
+  items: number;
   bytes: number;
   sentMs: number;
 }
 
 export class OutboundTransfer<Command, Reply> {
-  phase: TransferPhase = 'starting';
+  #phase: TransferPhase = 'starting';
+  #phaseStartedMs: number;
+  /** Time spent in each phase left so far (the 'handoff done' log line: where a transfer's time went). */
+  readonly phaseMs: Partial<Record<TransferPhase, number>> = {};
   items = 0;
   bytes = 0;
   itemsTotal: number | undefined;
@@ -82,6 +91,10 @@ export class OutboundTransfer<Command, Reply> {
   private timer: TimerId | undefined;
   private failure: RondoError | undefined;
   private tracking = false;
+  /** The receiver takes packed batches (its start reply said so). */
+  private packed = false;
+  /** The fold holds its turn (see FoldTurns). */
+  private folding = false;
 
   constructor(
     readonly spec: OutboundSpec,
@@ -89,6 +102,18 @@ export class OutboundTransfer<Command, Reply> {
   ) {
     this.startedMs = deps.env.nowMs();
     this.lastProgressMs = this.startedMs;
+    this.#phaseStartedMs = this.startedMs;
+  }
+
+  get phase(): TransferPhase {
+    return this.#phase;
+  }
+
+  private enter(phase: TransferPhase): void {
+    const now = this.deps.env.nowMs();
+    this.phaseMs[this.#phase] = (this.phaseMs[this.#phase] ?? 0) + (now - this.#phaseStartedMs);
+    this.#phase = phase;
+    this.#phaseStartedMs = now;
   }
 
   row(node: NodeName): TransferRow {
@@ -118,7 +143,7 @@ export class OutboundTransfer<Command, Reply> {
       }
       this.inflight.delete(msg.seq);
       this.inflightBytes -= entry.bytes;
-      this.items += entry.batch.items.length;
+      this.items += entry.items;
       this.bytes += entry.bytes;
       this.lastProgressMs = this.deps.env.nowMs();
       this.wake?.();
@@ -138,37 +163,51 @@ export class OutboundTransfer<Command, Reply> {
     const { env, host } = this.deps;
     const s = this.spec;
     this.timer = env.setTimer(this.deps.limits.resendMs / 2, () => this.onTimer());
+    let prepared: Promise<number | false> | undefined;
     try {
-      const started = await this.request('start', { type: 'handoff.start', id: s.id, kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, epoch: s.epoch });
-      if (!started.ok) throw new TransferRefused(`${s.to} refused ${s.kind} transfer of partition ${s.partition}: ${started.reason ?? 'no reason'}`);
+      // The vnode gets ready (change record, size) while the start travels: one wait instead of two in a row.
+      // Should the receiver refuse, the change record is cancelled like that of any failed transfer.
       const target = { node: s.to, partition: s.targetPartition };
-      const size = await host.exclusive(s.partition, async (v) => {
+      prepared = host.exclusive(s.partition, async (v) => {
         if (s.kind !== 'repair') {
           if (!(await v.handoffStarting(target))) return false;
           this.tracking = true;
         }
         return (await v.handoffSize?.()) ?? 0;
       });
+      prepared.catch(() => undefined); // awaited below, unless the start fails first
+      const started = await this.request('start', { type: 'handoff.start', id: s.id, kind: s.kind, partition: s.partition, targetPartition: s.targetPartition, epoch: s.epoch });
+      const size = await prepared;
+      if (!started.ok) throw new TransferRefused(`${s.to} refused ${s.kind} transfer of partition ${s.partition}: ${started.reason ?? 'no reason'}`);
+      this.packed = started.packed === true;
       if (size === false) throw new TransferRefused(`vnode ${s.partition} is not ready to hand off`);
       this.itemsTotal = size;
-      this.phase = 'folding';
+      this.enter('folding');
       await this.fold();
-      if (s.kind !== 'repair') {
-        this.phase = 'draining';
-        while ((await this.sendChanges()) > 0) this.check();
+      this.enter('draining');
+      if (s.kind === 'ownership') {
+        // Sends what changed meanwhile until nothing is left, then forwards, in that last vnode turn.
+        await this.drained();
+        await this.startForwarding();
+      } else {
+        if (s.kind === 'hinted') while ((await this.sendChanges()) > 0) this.check();
+        await this.drained();
       }
-      await this.drained();
-      if (s.kind === 'ownership') await this.startForwarding();
-      this.phase = 'finishing';
+      // Everything is sent and acknowledged: only the receiver's final ack is awaited, so the slot goes to the next transfer
+      // now (the receiver reads this finish before that transfer's start: both travel on the control channel).
+      this.enter('finishing');
+      this.deps.onSlotFreed();
       const finished = await this.request('finish', { type: 'handoff.finish', id: s.id, batches: this.nextSeq });
       if (!finished.ok) throw new TransferRefused(`${s.to} did not accept the end of transfer ${s.id}: ${finished.reason ?? 'no reason'}`);
       if (s.kind === 'ownership') await this.awaitSwitch();
       if (s.kind !== 'repair') await this.drop();
     } catch (err) {
       host.setForward(s.partition, undefined);
+      await prepared?.catch(() => undefined); // it may still be starting the change record
       if (this.tracking) await host.exclusive(s.partition, (v) => v.handoffCancelled()).catch(() => undefined);
       throw err;
     } finally {
+      this.enter(this.#phase); // closes the last phase's time
       this.deps.send(s.to, { type: 'handoff.close', id: s.id }, 'control'); // ends the receiver's session either way
       if (this.timer !== undefined) env.clearTimer(this.timer);
       this.timer = undefined;
@@ -181,10 +220,41 @@ export class OutboundTransfer<Command, Reply> {
     assert(vnode !== undefined, 'the vnode was started by the exclusive step');
     const belongsTo = this.deps.belongsTo;
     const keep = s.kind === 'repair' ? (item: HandoffItem) => belongsTo?.(item, s.targetPartition) === true : undefined;
-    for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
-      this.check();
-      await this.sendBatch(batch.items, batch.bytes);
+    try {
+      await this.takeFoldTurn();
+      for await (const batch of batchesOf(vnode.foldHandoffItems(this.controller.signal), this.deps.limits, keep)) {
+        this.check();
+        await this.sendBatch(batch.items, batch.bytes);
+        // A fold that reads without waiting runs in microtasks only: without a turn of the event loop here the
+        // network would see no batch before the whole partition is read, and the receiver would sit idle meanwhile.
+        await this.yieldTurn();
+      }
+    } finally {
+      this.deps.foldTurns?.release(this);
+      this.folding = false;
     }
+  }
+
+  /** Waits (cancellably) until this transfer's fold may read; see FoldTurns. */
+  private async takeFoldTurn(): Promise<void> {
+    const turns = this.deps.foldTurns;
+    if (turns !== undefined) {
+      let granted = false;
+      void turns.acquire(this).then(() => {
+        granted = true;
+        this.wake?.();
+      });
+      while (!granted) {
+        await this.sleep();
+        this.check();
+      }
+    }
+    this.folding = true;
+  }
+
+  /** Lets the event loop (timers, sockets: the batch just queued leaves) run before going on. */
+  private yieldTurn(): Promise<void> {
+    return new Promise((resolve) => this.deps.env.setTimer(0, resolve));
   }
 
   /** Sends the next changed items; how many were sent. Throws if the change record was lost. */
@@ -220,12 +290,19 @@ export class OutboundTransfer<Command, Reply> {
 
   private async sendBatch(items: HandoffItem[], bytes: number): Promise<void> {
     this.check();
-    while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
-      await this.sleep();
-      this.check();
+    if (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
+      // Waiting for the receiver: another fold may read meanwhile.
+      const folding = this.folding;
+      if (folding) this.deps.foldTurns?.release(this);
+      while (this.inflightBytes > 0 && this.inflightBytes + bytes > this.deps.limits.inflightBytesMax) {
+        await this.sleep();
+        this.check();
+      }
+      if (folding) await this.takeFoldTurn();
     }
-    const batch: HandoffBatch = { type: 'handoff.batch', id: this.spec.id, seq: this.nextSeq++, items };
-    this.inflight.set(batch.seq, { batch, bytes, sentMs: this.deps.env.nowMs() });
+    const head = { type: 'handoff.batch' as const, id: this.spec.id, seq: this.nextSeq++ };
+    const batch: HandoffBatchOut = this.packed ? { ...head, packed: packItems(items) } : { ...head, items };
+    this.inflight.set(batch.seq, { batch, items: items.length, bytes, sentMs: this.deps.env.nowMs() });
     this.inflightBytes += bytes;
     this.deps.send(this.spec.to, batch, 'bulk'); // a full queue counts as lost: resent by onTimer
   }
@@ -254,7 +331,8 @@ export class OutboundTransfer<Command, Reply> {
 
   /** Ownership: keep sending changes until the ring names the new owner. */
   private async awaitSwitch(): Promise<void> {
-    this.phase = 'awaiting-switch';
+    this.enter('awaiting-switch');
+    this.deps.env.log.debug({ id: this.spec.id, partition: this.spec.partition, items: this.items, bytes: this.bytes, phaseMs: this.phaseMs }, 'handoff data sent; waiting for the ring to switch');
     this.deps.onSlotFreed();
     for (;;) {
       const state = this.deps.switchState(this.spec.partition, this.spec.to);
@@ -269,7 +347,7 @@ export class OutboundTransfer<Command, Reply> {
 
   /** Delete the local copy, in the vnode's own turn, only when every change has been acknowledged. */
   private async drop(): Promise<void> {
-    this.phase = 'dropping';
+    this.enter('dropping');
     this.deps.onSlotFreed();
     if (this.spec.kind === 'ownership') {
       // Nodes still on the old ring may read here a little longer: keep the copy (and keep sending changes) meanwhile.

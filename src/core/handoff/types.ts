@@ -12,9 +12,11 @@ export type TransferDirection = 'outbound' | 'inbound';
 
 /**
  * Outbound phases: waiting for the receiver to accept (starting), streaming
- * the fold (folding), sending what changed meanwhile (draining), waiting for
+ * the fold, or waiting for the node's fold turn (folding), sending what
+ * changed meanwhile and waiting for every batch's ack (draining), waiting for
  * the receiver's final ack (finishing), waiting for the ring to switch owners
  * (awaiting-switch), deleting the local copy (dropping). Inbound: receiving.
+ * From finishing on, a transfer holds no concurrency slot.
  */
 export type TransferPhase = 'starting' | 'folding' | 'draining' | 'finishing' | 'awaiting-switch' | 'dropping' | 'receiving';
 

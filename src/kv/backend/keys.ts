@@ -134,8 +134,12 @@ export function successor(row: Buffer): Buffer {
   return Buffer.concat([row, Buffer.from([0])]);
 }
 
-/** Decodes an object or reverse row back to its key; the layout is ours, so malformed rows are bugs. */
-export function decodeRow(row: Buffer): StoredKey {
+/**
+ * Decodes an object or reverse row back to its key; the layout is ours, so
+ * malformed rows are bugs. The bucket and key are copies, or with
+ * `views` (for a row buffer the caller owns) views into the row.
+ */
+export function decodeRow(row: Buffer, views = false): StoredKey {
   let at = 3;
   const typeLength = row[at]!;
   const type = row.subarray(at + 1, at + 1 + typeLength);
@@ -144,7 +148,8 @@ export function decodeRow(row: Buffer): StoredKey {
   const bucket = row.subarray(at + 1, at + 1 + bucketLength);
   at += 1 + bucketLength;
   assert(at < row.length, 'row holds a non-empty key');
-  return { bucketType: type.toString('utf8'), bucket: new Uint8Array(bucket), key: new Uint8Array(row.subarray(at)) };
+  const key = row.subarray(at);
+  return views ? { bucketType: type.toString('utf8'), bucket, key } : { bucketType: type.toString('utf8'), bucket: new Uint8Array(bucket), key: new Uint8Array(key) };
 }
 
 // ---- secondary indexes ----

@@ -85,6 +85,13 @@ export const LMDB_ROWS_DB = 'rows';
 export const LMDB_VALUES_DB = 'values';
 const DB_OPTIONS = { keyEncoding: 'binary', encoding: 'binary', compression: false, cache: false } as const;
 
+const NO_VALUE = Buffer.alloc(0);
+
+/** A Buffer over the same bytes (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Layout 'single': rows are the main database's records. */
 class LmdbRows implements RowStore {
   private readonly db: Db;
@@ -112,14 +119,17 @@ class LmdbRows implements RowStore {
     assert(range.limit > 0, 'scan limit is positive');
     const out: Row[] = [];
     // Each batch runs to completion synchronously, so the cursor and its read
-    // snapshot are released before the caller sees a row.
+    // snapshot are released before the caller sees a row. With binary key and
+    // value encodings lmdb-js returns every key and value as a fresh copy
+    // (Uint8Array.prototype.slice of its read buffer), so they are the rows'
+    // own and are not copied again.
     if (range.keysOnly) {
       for (const key of this.db.getKeys({ start: range.start, end: range.end, limit: range.limit })) {
-        out.push({ key: Buffer.from(key), value: Buffer.alloc(0) });
+        out.push({ key: asBuffer(key), value: NO_VALUE });
       }
     } else {
       for (const { key, value } of this.db.getRange({ start: range.start, end: range.end, limit: range.limit })) {
-        out.push({ key: Buffer.from(key), value });
+        out.push({ key: asBuffer(key), value });
       }
     }
     return out;

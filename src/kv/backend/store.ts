@@ -29,10 +29,13 @@ import {
 import { DROP_BATCH_ROWS, INDEX_ENTRIES_PER_OBJECT_MAX, PARTITION_MAX, VALUE_BYTES_MAX } from './limits.js';
 import type { Row, RowStore } from './rows.js';
 import type {
-  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, PartitionStore, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
+  FoldBucketsOptions, FoldOptions, IndexEntry, IndexHit, IndexRangeQuery, KeyRow, PartitionStore, PutManyEntry, PutOptions, SignalOptions, StorageStats, StoreKey, StoredBucket, StoredKey,
 } from './types.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** One encoded write of putMany: the object row, and (unless the key has and had no index entries) its index and reverse rows. */
+type ManyWrite = { objectKey: Buffer; value: Buffer; reverseKey?: undefined } | { objectKey: Buffer; value: Buffer; indexRows: Buffer[]; reverseKey: Buffer };
 
 /** What the engine shares with its partition views. */
 export interface EngineContext {
@@ -87,7 +90,24 @@ export class RowPartitionStore implements PartitionStore {
   }
 
   getSync(k: StoreKey): Uint8Array | undefined {
-    const row = objectRowOf(k, this.partition);
+    return this.readRow(objectRowOf(k, this.partition));
+  }
+
+  keyRow(k: StoreKey): KeyRow {
+    return { partition: this.partition, row: objectRowOf(k, this.partition) };
+  }
+
+  getRowSync(k: KeyRow): Uint8Array | undefined {
+    return this.readRow(this.ownRow(k));
+  }
+
+  /** The object row of a KeyRow this store made. */
+  private ownRow(k: KeyRow): Buffer {
+    assert(k.partition === this.partition && Buffer.isBuffer(k.row), 'a key row is used by the store that made it');
+    return k.row;
+  }
+
+  private readRow(row: Buffer): Uint8Array | undefined {
     const rows = this.rows();
     this.context.stats.gets += 1;
     // LMDB copies the value out of the map, the memory engine hands out its
@@ -99,7 +119,9 @@ export class RowPartitionStore implements PartitionStore {
 
   put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void> {
     if (indexes.length === 0 && opts?.previousHadIndexes === false) return this.putObjectRow(k, value, opts);
-    return this.putMany([{ key: k, value, indexes }], opts);
+    if (value.byteLength > VALUE_BYTES_MAX) return Promise.reject(new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`));
+    // Copied now, as putObjectRow does: the caller may reuse its buffer before the async commit runs.
+    return this.putMany([{ key: k, value: Buffer.from(value), indexes }], opts);
   }
 
   /** A put whose key had and gets no index entries: one row, no reverse row to read or remove. */
@@ -112,32 +134,34 @@ export class RowPartitionStore implements PartitionStore {
     await rows.putRow(row, Buffer.from(value));
   }
 
-  async putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void> {
+  async putMany(entries: readonly PutManyEntry[], opts?: SignalOptions): Promise<void> {
     // Everything is checked and encoded before the transaction: bad input writes nothing.
-    const writes = entries.map(({ key, value, indexes }) => {
-      const encoded = validateKey(key);
+    const writes = entries.map((entry): ManyWrite => {
+      const { key, value, indexes } = entry;
       if (value.byteLength > VALUE_BYTES_MAX) throw new ValueTooLargeError(`value is ${value.byteLength} bytes; the limit is ${VALUE_BYTES_MAX}`);
       if (indexes.length > INDEX_ENTRIES_PER_OBJECT_MAX) {
         throw new IndexInvalidError(`${indexes.length} index entries; the limit is ${INDEX_ENTRIES_PER_OBJECT_MAX}`);
       }
-      return {
-        indexRows: indexRows(this.partition, encoded, indexes),
-        objectKey: objectRow(encoded, this.partition),
-        reverseKey: reverseRow(encoded, this.partition),
-        // Copied now: the caller may reuse its buffer before the async commit runs.
-        value: Buffer.from(value),
-      };
+      // Not copied (see PartitionStore.putMany): the commit reads the caller's bytes.
+      const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+      const objectKey = entry.row === undefined ? objectRowOf(key, this.partition) : this.ownRow(entry.row);
+      // No index entries before or after: the object row alone, no reverse row to read or remove (as `put` does).
+      if (indexes.length === 0 && entry.previousHadIndexes === false) return { objectKey, value: bytes };
+      const encoded = validateKey(key);
+      return { objectKey, value: bytes, indexRows: indexRows(this.partition, encoded, indexes), reverseKey: reverseRow(encoded, this.partition) };
     });
     if (writes.length === 0) return;
     const rows = this.rows(opts?.signal);
     this.context.stats.puts += writes.length;
     await rows.transact((txn) => {
       for (const w of writes) {
-        const old = txn.get(w.reverseKey);
-        if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
-        for (const row of w.indexRows) txn.put(row, EMPTY);
-        if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
-        else if (old !== undefined) txn.remove(w.reverseKey);
+        if (w.reverseKey !== undefined) {
+          const old = txn.get(w.reverseKey);
+          if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
+          for (const row of w.indexRows) txn.put(row, EMPTY);
+          if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
+          else if (old !== undefined) txn.remove(w.reverseKey);
+        }
         txn.put(w.objectKey, w.value);
       }
     });
@@ -194,7 +218,12 @@ export class RowPartitionStore implements PartitionStore {
 
   async *foldObjects(opts?: FoldOptions): AsyncGenerator<{ key: StoredKey; value: Uint8Array }> {
     const [start, end] = this.objectRange(opts);
-    for await (const row of this.scan(start, end, false, opts?.signal)) yield { key: decodeRow(row.key), value: new Uint8Array(row.value) };
+    // An engine that hands out its own row buffers (memory) gets them copied; LMDB's rows are fresh copies already,
+    // so their values and the key's parts (views into the row key) are the caller's own as they are.
+    const copy = this.context.readsShareBuffers;
+    for await (const row of this.scan(start, end, false, opts?.signal)) {
+      yield copy ? { key: decodeRow(row.key), value: new Uint8Array(row.value) } : { key: decodeRow(row.key, true), value: row.value };
+    }
   }
 
   async *foldBuckets(opts?: FoldBucketsOptions): AsyncGenerator<StoredBucket> {

@@ -32,6 +32,25 @@ export interface PutOptions extends SignalOptions {
    */
   previousHadIndexes?: boolean;
 }
+/**
+ * A key validated and encoded by one PartitionStore (`keyRow`), so that a
+ * batch which reads a key and then writes it encodes it once. Opaque: only
+ * the store that made it reads it.
+ */
+export interface KeyRow {
+  readonly partition: number;
+  readonly row: Uint8Array;
+}
+/** One write of `putMany`. */
+export interface PutManyEntry {
+  key: StoreKey;
+  /** `key` as this store encoded it (keyRow), when the caller has it. */
+  row?: KeyRow;
+  value: Uint8Array;
+  indexes: readonly IndexEntry[];
+  /** As PutOptions.previousHadIndexes, for this key: false with no new entries makes it a single row write. Default: unknown. */
+  previousHadIndexes?: boolean;
+}
 export interface FoldOptions extends SignalOptions {
   bucketType?: string;
   /** Requires bucketType. */
@@ -72,10 +91,18 @@ export interface PartitionStore {
   get(k: StoreKey, opts?: SignalOptions): Promise<Uint8Array | undefined>;
   /** The same read, synchronously (both engines read synchronously; the vnode's get path uses this). */
   getSync(k: StoreKey): Uint8Array | undefined;
+  /** Validates and encodes a key for this store (throws KeyInvalidError, as a read or write of it would). */
+  keyRow(k: StoreKey): KeyRow;
+  /** getSync of a key this store encoded. */
+  getRowSync(row: KeyRow): Uint8Array | undefined;
   /** Atomically writes the value and replaces the key's index entries; resolves when durable per the engine's sync policy. */
   put(k: StoreKey, value: Uint8Array, indexes: readonly IndexEntry[], opts?: PutOptions): Promise<void>;
-  /** Several puts in one atomic transaction (handoff batches); all are checked before anything is written. */
-  putMany(entries: readonly { key: StoreKey; value: Uint8Array; indexes: readonly IndexEntry[] }[], opts?: SignalOptions): Promise<void>;
+  /**
+   * Several puts in one atomic transaction (handoff batches); all are checked
+   * before anything is written. Unlike put, the values are not copied: they
+   * must not change until the returned promise settles.
+   */
+  putMany(entries: readonly PutManyEntry[], opts?: SignalOptions): Promise<void>;
   /** Atomically removes the object and its index entries; absent keys are fine. */
   delete(k: StoreKey, opts?: SignalOptions): Promise<void>;
   /** Ordered by the row layout (see keys.ts), streamed in batches. */

@@ -19,7 +19,7 @@
 import type { NodeName, Random } from '../../core/env.js';
 import { InvalidArgumentError, RondoError, assert } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
-import type { IndexEntry, PartitionStore, SignalOptions } from '../backend/index.js';
+import type { PartitionStore, PutManyEntry, SignalOptions } from '../backend/index.js';
 import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX, VNODE_PENDING_WRITES_MAX } from '../constants.js';
 import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
 import {
@@ -32,9 +32,9 @@ import type {
   DeleteCoordinateCommand, GetReply, KeyRef, KvCommand, KvReply, PutCoordinateCommand, PutReplicateCommand, ReapCommand, ReapReply,
   StoredReply,
 } from './commands.js';
-import { decodeHandoffKey, encodeHandoffKey } from './handoff-key.js';
+import { encodeHandoffKey, handoffKeyNames } from './handoff-key.js';
 import { foldBucketsPage, foldKeysPage, indexQueryPage } from './listing.js';
-import { liveIndexes, sameKey } from './support.js';
+import { liveIndexes } from './support.js';
 
 /** Decoded values are views into bytes that nobody changes (see DecodeOptions). */
 const VIEW_VALUES = { viewValues: true } as const;
@@ -337,11 +337,15 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return Promise.resolve();
   }
 
-  /** Stored bytes as they are; a corrupt item is refused by the receiver with kv_corrupt_object. */
+  /**
+   * Stored bytes as they are (the fold's values are the item's own, not
+   * copied again); a corrupt item is refused by the receiver with
+   * kv_corrupt_object.
+   */
   async *foldHandoffItems(signal: AbortSignal): AsyncIterable<HandoffItem> {
     await this.#quiesce();
     for await (const { key, value } of this.#o.store.foldObjects({ signal })) {
-      yield { key: encodeHandoffKey(key), value: new Uint8Array(value) };
+      yield { key: encodeHandoffKey(key), value };
     }
   }
 
@@ -370,27 +374,40 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     await this.#quiesce();
     const byKey = new Map<string, { object: RObject; bytes: Uint8Array | undefined }>();
     for (const item of items) {
-      const key = decodeHandoffKey(item.key);
+      // The one full check of the item: its object decodes (and validates), and its key names that object.
       const object = decodeObject(item.value);
-      if (!sameKey(key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
+      if (!handoffKeyNames(item.key, object)) throw new CorruptObjectError(`handoff item: key does not match its object ${describeKey(object)}`);
       const id = keyId(object);
       const seen = byKey.get(id);
       byKey.set(id, seen === undefined ? { object, bytes: item.value } : { object: mergeReplicas(seen.object, object, HANDOFF_MERGE_PROPS), bytes: undefined });
     }
-    const writes: { key: KeyRef; value: Uint8Array; indexes: readonly IndexEntry[] }[] = [];
+    const writes: PutManyEntry[] = [];
+    const wallMs = this.#o.wallClockMs();
+    const store = this.#o.store;
     for (const { object, bytes } of byKey.values()) {
-      observeObject(this.#o.clock, object, this.#o.wallClockMs());
-      const storedBytes = this.#o.store.getSync(object);
+      observeObject(this.#o.clock, object, wallMs);
+      const row = store.keyRow(object); // read and written below: encoded once
+      const storedBytes = store.getRowSync(row);
       const storedObject = storedBytes === undefined ? undefined : this.#decodeOrCorrupt(object, storedBytes);
-      const stored = storedObject === undefined ? undefined : { object: storedObject, bytes: storedBytes as Uint8Array };
-      // Nothing here yet: the sender's bytes are stored as they are (already checked by decoding).
-      const merged = stored === undefined ? object : mergeReplicas(stored.object, object, HANDOFF_MERGE_PROPS);
-      const value = stored === undefined && bytes !== undefined ? bytes : encodeObject(merged);
-      if (stored !== undefined && sameBytes(stored.bytes, value)) continue;
-      writes.push({ key: merged, value, indexes: liveIndexes(merged) });
+      if (storedObject === undefined) {
+        // Nothing (or corrupt bytes) here: the sender's bytes are stored as they are, already checked by decoding.
+        // With nothing stored (the overlay is quiesced: the engine is the truth) there are no old index entries to
+        // remove; the entries of corrupt bytes are unknown, so the engine reads them.
+        const noPrevious: { previousHadIndexes?: boolean } = storedBytes === undefined ? { previousHadIndexes: false } : {};
+        writes.push({ key: object, row, value: bytes ?? encodeObject(object), indexes: liveIndexes(object), ...noPrevious });
+        continue;
+      }
+      assert(storedBytes !== undefined, 'a stored object has stored bytes');
+      // The sender's copy covers what is stored: its bytes as they are, like a replicated put (no merge, no encode).
+      const value = bytes !== undefined && absorbs(object.clock, storedObject.clock) ? bytes : undefined;
+      const merged = value === undefined ? mergeReplicas(storedObject, object, HANDOFF_MERGE_PROPS) : object;
+      const encoded = value ?? encodeObject(merged);
+      if (sameBytes(storedBytes, encoded)) continue;
+      writes.push({ key: merged, row, value: encoded, indexes: liveIndexes(merged), previousHadIndexes: hasLiveIndexes(storedObject) });
     }
-    for (const w of writes) this.#changed(w.key);
-    await this.#o.store.putMany(writes, NO_SIGNAL); // one transaction for the batch
+    for (const w of writes) this.#changed(w.key as RObject);
+    // One transaction for the batch. The values (views into the batch as it arrived, or fresh encodings) stay as they are.
+    await store.putMany(writes, NO_SIGNAL);
   }
 
   async handoffSize(): Promise<number> {

@@ -2,7 +2,7 @@
 // never trusted (the manager drops it with a warning).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseHandoffMessage } from '../../../../src/core/handoff/messages.js';
+import { packItems, parseHandoffMessage, unpackItems } from '../../../../src/core/handoff/messages.js';
 import type { WireMessage } from '../../../../src/core/env.js';
 
 const item = { key: new Uint8Array([1, 2]), value: new Uint8Array([3]) };
@@ -35,4 +35,24 @@ test('malformed handoff messages are named, not trusted', () => {
     { type: 'handoff.unknown' } as WireMessage,
   ];
   for (const msg of bad) assert.equal(typeof parseHandoffMessage(msg), 'string', JSON.stringify(msg));
+});
+
+test('packed batches carry the same items as the map form, as views; malformed packing is named', () => {
+  const items = [item, { key: new Uint8Array(300).fill(7), value: new Uint8Array(70_000).fill(9) }, { key: new Uint8Array([1]), value: new Uint8Array() }];
+  const packed = packItems(items);
+  const parsed = parseHandoffMessage({ type: 'handoff.batch', id: 'a:1', seq: 2, packed } as WireMessage);
+  assert.ok(typeof parsed === 'object' && parsed.type === 'handoff.batch');
+  assert.deepEqual(parsed.items.map((i) => [[...i.key], [...i.value]]), items.map((i) => [[...i.key], [...i.value]]));
+  assert.equal(parsed.items[1]!.value.buffer, packed.buffer, 'views into the packed bytes, not copies');
+  assert.deepEqual(unpackItems(new Uint8Array()), []);
+  const bad: WireMessage[] = [
+    { type: 'handoff.batch', id: 'a:1', seq: 0, packed: packed.subarray(0, packed.length - 1) } as WireMessage,
+    { type: 'handoff.batch', id: 'a:1', seq: 0, packed: packed.subarray(0, 3) } as WireMessage,
+    { type: 'handoff.batch', id: 'a:1', seq: 0, packed: Buffer.concat([packed, Buffer.from([0, 0, 0, 9])]) } as WireMessage,
+    { type: 'handoff.batch', id: 'a:1', seq: 0, packed: 'nope' } as WireMessage,
+    { type: 'handoff.batch', id: 'a:1', seq: 0, packed, items: [item] } as WireMessage,
+    { type: 'handoff.reply', id: 'a:1', to: 'start', seq: 0, ok: true, packed: 'yes' } as WireMessage,
+  ];
+  for (const msg of bad) assert.equal(typeof parseHandoffMessage(msg), 'string', JSON.stringify(msg).slice(0, 80));
+  assert.equal(typeof parseHandoffMessage({ type: 'handoff.reply', id: 'a:1', to: 'start', seq: 0, ok: true, packed: true } as WireMessage), 'object');
 });

@@ -82,6 +82,45 @@ function runBasicCompliance(setup: EngineSetup): void {
       await p.delete(k('f'));
       assert.equal(await p.isEmpty(), true, 'no reverse row left behind');
       await assert.rejects(p.put(k('big'), new Uint8Array(VALUE_BYTES_MAX + 1), [], { previousHadIndexes: false }), ValueTooLargeError);
+      await assert.rejects(p.put(k('big'), new Uint8Array(VALUE_BYTES_MAX + 1), []), ValueTooLargeError);
+    });
+
+    it('putMany entries told the key had no index entries write the value alone (through its key row when given); the others still manage entries', async () => {
+      const p = engine().partition(0);
+      await p.putMany([{ key: k('m'), value: bytes('indexed'), indexes: [{ index: 'i_bin', value: 'x' }] }]);
+      const row = p.keyRow(k('n'));
+      assert.equal(p.getRowSync(row), undefined);
+      await p.putMany([
+        { key: k('n'), row, value: bytes('fresh'), indexes: [], previousHadIndexes: false },
+        { key: k('m'), value: bytes('plain'), indexes: [], previousHadIndexes: true },
+        { key: k('o'), value: bytes('tagged'), indexes: [{ index: 'i_bin', value: 'y' }], previousHadIndexes: false },
+      ]);
+      assert.equal(text(await p.get(k('n'))), 'fresh');
+      assert.equal(text(p.getRowSync(row)!), 'fresh', 'a key row reads what get reads');
+      assert.equal(text(await p.get(k('m'))), 'plain');
+      assert.deepEqual((await collect(p.indexRange({ bucketType: 'default', bucket: 'b', index: 'i_bin', start: 'a', end: 'z' }))).map((h) => text(h.key)), ['o']);
+      for (const key of ['m', 'n', 'o']) await p.delete(k(key));
+      assert.equal(await p.isEmpty(), true, 'no index or reverse row left behind');
+      await assert.rejects(p.putMany([{ key: k('big'), value: new Uint8Array(VALUE_BYTES_MAX + 1), indexes: [], previousHadIndexes: false }]), ValueTooLargeError);
+      await assert.rejects(p.putMany([{ key: { bucketType: 'default', bucket: 'b', key: '' }, value: bytes('x'), indexes: [], previousHadIndexes: false }]), { code: 'kv_key_invalid' });
+      assert.throws(() => p.keyRow({ bucketType: 'default', bucket: 'b', key: '' }), { code: 'kv_key_invalid' });
+      assert.throws(() => engine().partition(1).getRowSync(row), /used by the store that made it/);
+    });
+
+    it('fold values and keys are the caller own: changing them changes neither the store nor a later fold', async () => {
+      const p = engine().partition(0);
+      await p.put(k('f1'), bytes('one'), []);
+      await p.put(k('f2'), bytes('two'), []);
+      const first = await collect(p.foldObjects());
+      for (const { key, value } of first) {
+        value[0] = 0x7a;
+        key.key[0] = 0x7a;
+        key.bucket[0] = 0x7a;
+      }
+      const again = await collect(p.foldObjects());
+      assert.deepEqual(again.map(({ value }) => text(value)), ['one', 'two']);
+      assert.equal(text(await p.get(k('f1'))), 'one');
+      assert.deepEqual(again.map(({ key }) => `${text(key.bucket)}/${text(key.key)}`), ['b/f1', 'b/f2']);
     });
 
     it('applies concurrent writes to one key in call order', async () => {

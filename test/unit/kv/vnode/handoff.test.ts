@@ -91,6 +91,28 @@ test('handoff keys round-trip; corrupt items are refused with kv_corrupt_object'
   assert.equal(await h.vnode.isEmpty(), true);
 });
 
+test('handoff items are stored as the bytes they came in when nothing is stored, when they cover the stored copy, and over corrupt bytes', async () => {
+  const engine = openMemoryEngine();
+  const source = harness({ node: 'n1', partition: 1, engine, seed: 1 });
+  const target = harness({ node: 'n2', partition: 2, engine, seed: 2 });
+  const stored = (h: Harness, key: string) => engine.partition(h.partition).getSync({ ...KEY, key });
+  await putKey(source, 'a', 'v1');
+  await putKey(source, 'c', 'v1');
+  await target.vnode.handleHandoffData(await collect(source));
+  assert.deepEqual(stored(target, 'a'), stored(source, 'a'), 'nothing stored: the sender bytes');
+  // A newer write on the source covers what the target holds: stored as it is, no merge.
+  const a = decodeObject(stored(source, 'a')!);
+  expectKind(await source.run({ kind: 'put-coordinate', ...KEY, key: 'a', props: MULT, context: contextOf(a), content: { value: new TextEncoder().encode('v2'), indexes: [['tag_bin', 'v2']] } }), 'stored');
+  // Corrupt bytes at the target (with stale index entries) are replaced, and their entries go.
+  await engine.partition(2).put({ ...KEY, key: 'c' }, new Uint8Array([1, 0xc1]), [{ index: 'tag_bin', value: 'stale' }]);
+  await target.vnode.handleHandoffData(await collect(source));
+  assert.deepEqual(stored(target, 'a'), stored(source, 'a'), 'a covering copy: the sender bytes');
+  assert.deepEqual(stored(target, 'c'), stored(source, 'c'), 'over corrupt bytes: the sender bytes');
+  const tags: string[] = [];
+  for await (const hit of engine.partition(2).indexRange({ bucketType: KEY.bucketType, bucket: KEY.bucket, index: 'tag_bin', start: '', end: '~' })) tags.push(`${String(hit.term)}:${new TextDecoder().decode(hit.key)}`);
+  assert.deepEqual(tags, ['v1:c', 'v2:a'], 'entries follow the stored objects; the stale ones are gone');
+});
+
 test('fold-keys pages through a bucket with continuations', async () => {
   const h = harness();
   const keys = ['a', 'b', 'c', 'd', 'e'];
