@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { CpuProfiler, isCpuProfileRequest } from './core/host/cpu-profiler.js';
 import { processCpuStats } from './core/host/process-cpu.js';
@@ -11,7 +11,7 @@ import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
 import { BucketTypeAdmin, isBucketTypeRequest } from './kv/admin/index.js';
-import { openLmdbEngine } from './kv/backend/index.js';
+import { openLmdbEngine, type StorageEngine } from './kv/backend/index.js';
 import { KvService } from './kv/service.js';
 import { HttpApi } from './api/http/server.js';
 import { createPbHandler } from './api/pb/handlers.js';
@@ -38,8 +38,12 @@ export interface RunningNode {
   /** Where the transport really listens (port 0 resolved). */
   readonly address: string;
   /**
-   * Called once this node has left the cluster and handed everything off (or
-   * LEAVE_HANDOFF_WAIT_MS passed): like Riak, it may then shut down.
+   * Called once a leave that completed while this node ran is over: the node
+   * handed everything off and started over as a fresh one-node cluster (or
+   * LEAVE_HANDOFF_WAIT_MS passed, and it kept its data and old ring for the
+   * next start). Like Riak, it may then shut down. Not called for a node
+   * that was started already having left: that one finishes its leave and
+   * keeps running as the fresh node (see finishLeaving).
    */
   onLeft(listener: () => void): void;
   stop(): Promise<void>;
@@ -97,6 +101,10 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     handoff: { concurrency: config.handoffConcurrency },
     objectLimits: { objectBytesWarn: config.objectBytesWarn, objectBytesMax: config.objectBytesMax, siblingsWarn: config.siblingsWarn, siblingsMax: config.siblingsMax },
   });
+  let stopped = false;
+  const leftListeners: (() => void)[] = [];
+  // Before start: a node restarted after its leave completed learns it on its first tick.
+  finishLeaving({ cluster, kv, engine, log, stopped: () => stopped, onLeaveOver: () => leftListeners.forEach((listener) => listener()) });
   const bucketTypes = new BucketTypeAdmin(metadata);
   const profiler = new CpuProfiler({ nodeName: config.name });
   transport.onRequest(async (req: WireMessage, ctx) => {
@@ -123,28 +131,6 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   }
   log.info({ address, httpAddress, pbAddress, clusterName: config.clusterName, ringSize: config.ringSize }, 'node started');
 
-  let stopped = false;
-  const leftListeners: (() => void)[] = [];
-  cluster.onLeft(() => {
-    const started = Date.now();
-    const poll = (): void => {
-      if (stopped) return;
-      kv.handoff.idle().then(
-        (idle) => {
-          if (idle || Date.now() - started > LEAVE_HANDOFF_WAIT_MS) {
-            if (!idle) log.warn({ waitedMs: Date.now() - started }, 'left the cluster with data not yet handed off');
-            else log.info({ waitedMs: Date.now() - started }, 'left the cluster and handed everything off');
-            for (const listener of leftListeners) listener();
-          } else setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
-        },
-        (err: unknown) => {
-          log.error({ err: String(err) }, 'handoff idle check failed');
-          setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
-        },
-      );
-    };
-    poll();
-  });
   return {
     onLeft: (listener) => {
       leftListeners.push(listener);
@@ -173,6 +159,73 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       log.flush();
     },
   };
+}
+
+/**
+ * What a node does once its leave has completed (ClusterNode.onLeft: the
+ * claimant marked it exiting or removed it). It keeps handing off what it
+ * still holds (writes that reached it late) until nothing is left to hand off
+ * and its store is empty (ownership and hinted handoffs delete what they
+ * sent); only then does it start over as a fresh one-node cluster, so it
+ * never forgets a ring while it holds data that ring says belongs elsewhere.
+ * A node that left while it ran then calls `onLeaveOver` (which shuts it
+ * down, as Riak does); one started already having left (stopped before it
+ * could start over, or data from an older version) keeps running as the
+ * fresh node, ready to `cluster join` again. After LEAVE_HANDOFF_WAIT_MS
+ * without finishing, it keeps its data and old ring (the next start resumes)
+ * and calls `onLeaveOver` all the same.
+ *
+ * The vnodes run on: each one that handed its data off already took a new
+ * actor id (KvVnode's drop count), so the fresh node never reissues a dot
+ * of the old cluster's writes.
+ */
+function finishLeaving(o: { cluster: ClusterNode; kv: KvService; engine: StorageEngine; log: Logger; stopped: () => boolean; onLeaveOver: () => void }): void {
+  let leftBeforeStart = o.cluster.leftCluster();
+  o.cluster.onLeft(() => {
+    const startedMs = Date.now();
+    const poll = (): void => {
+      if (o.stopped()) return;
+      nothingToHandOff(o.kv, o.engine).then(
+        (done) => {
+          if (o.stopped()) return;
+          const waitedMs = Date.now() - startedMs;
+          if (!o.cluster.leftCluster()) {
+            // A seed re-added it under its name before its leave was over: it is a member again, and stays one.
+            o.log.info({ waitedMs }, 'a member again before its leave was over; keeping its ring');
+            return;
+          }
+          if (!done && waitedMs <= LEAVE_HANDOFF_WAIT_MS) {
+            setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
+            return;
+          }
+          if (!done) {
+            o.log.warn({ waitedMs }, 'left the cluster with data not yet handed off; keeping it and the old ring: the next start hands it off');
+            o.onLeaveOver();
+            return;
+          }
+          o.log.info({ waitedMs }, 'left the cluster and handed everything off');
+          o.cluster.startOver();
+          if (!leftBeforeStart) {
+            o.onLeaveOver();
+            return;
+          }
+          leftBeforeStart = false;
+          o.log.info({}, "running on as a fresh one-node cluster; 'rondo admin cluster join <seed>' joins it to a cluster again");
+        },
+        (err: unknown) => {
+          o.log.error({ err: String(err) }, 'checking what is left to hand off failed');
+          setTimeout(poll, LEAVE_HANDOFF_POLL_MS);
+        },
+      );
+    };
+    poll();
+  });
+}
+
+/** No handoff runs or is wanted, and the store holds no row at all (a node that has left owns no partition). */
+async function nothingToHandOff(kv: KvService, engine: StorageEngine): Promise<boolean> {
+  if (!(await kv.handoff.idle())) return false;
+  return (await engine.partitions()).length === 0;
 }
 
 /** Node-to-node traffic since start: messages, and the socket writes and reads that carried them (their ratio is the batching). */

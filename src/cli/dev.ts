@@ -1,5 +1,8 @@
 // `rondo dev` / `npm start`: a local cluster of real node processes on
 // loopback, joined through the same admin commands an operator would use.
+// Started again on the same data, it joins back any node that left the
+// cluster meanwhile (a node that has left starts over as a fresh one-node
+// cluster, as in Riak).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +23,9 @@ export interface DevOptions {
 }
 
 const NODE_READY_TIMEOUT_MS = 30_000;
+/** How long to wait for a node finishing a leave to start over, and for the seed to drop it from its ring. */
+const LEAVE_OVER_TIMEOUT_MS = 60_000;
+const POLL_MS = 200;
 const BIN = fileURLToPath(new URL('../../bin/rondo.mjs', import.meta.url));
 
 export async function runDevCluster(opts: DevOptions): Promise<void> {
@@ -41,15 +47,18 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
   process.once('SIGTERM', () => stopAll(0));
   for (const [i, child] of children.entries()) {
     child.once('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`rondo dev: node n${i + 1} exited (${signal ?? code}); see ${configs[i]?.logPath}\n`);
+      if (stopping) return;
+      // Exit code 0 without a signal from us: the node left the cluster (or someone stopped it).
+      const hint = code === 0 ? "; if it left the cluster, the next 'rondo dev' joins it back" : '';
+      process.stderr.write(`rondo dev: node n${i + 1} exited (${signal ?? code})${hint}; see ${configs[i]?.logPath}\n`);
     });
   }
   try {
     const targets = configs.map((c) => ({ address: c.listen, clusterSecret: secret }));
     for (const target of targets) await waitReady(target);
-    await formCluster(targets);
-    await waitSettled(targets[0] as AdminTarget, opts.nodes);
-    const status = await adminCall(targets[0] as AdminTarget, { type: 'admin.member-status' });
+    const seed = await formCluster(targets);
+    await waitSettled(seed, opts.nodes);
+    const status = await adminCall(seed, { type: 'admin.member-status' });
     process.stdout.write(`\nRondo dev cluster: ${opts.nodes} node(s), data under ${root}\n`);
     for (const line of status.lines) process.stdout.write(`${line}\n`);
     process.stdout.write(`\nHTTP API (Riak-compatible): ${configs.map((c) => `http://${c.httpListen}`).join('  ')}\n`);
@@ -65,21 +74,78 @@ export async function runDevCluster(opts: DevOptions): Promise<void> {
   }
 }
 
-async function formCluster(targets: AdminTarget[]): Promise<void> {
-  const first = targets[0] as AdminTarget;
-  const seedInfo = await adminCall(first, { type: 'admin.node-info' });
-  const seedAddress = (seedInfo.data as { address: string }).address;
-  for (const target of targets.slice(1)) {
-    const info = await adminCall(target, { type: 'admin.node-info' });
-    if ((info.data as { memberCount: number }).memberCount > 1) continue; // already joined (restart)
-    await adminCall(target, { type: 'admin.join', seed: seedAddress });
+/** What admin node-info says (see ClusterNode.handleAdmin). */
+interface NodeInfo {
+  name: string;
+  address: string;
+  memberCount: number;
+  /** The node's own status in its ring. */
+  status?: string;
+}
+
+async function nodeInfo(target: AdminTarget): Promise<NodeInfo> {
+  return (await adminCall(target, { type: 'admin.node-info' })).data as NodeInfo;
+}
+
+/**
+ * Join every node that is a one-node cluster of its own, then plan and
+ * commit; returns the seed. At a first start every node is alone and n1 is
+ * the seed. On a restart the seed is a valid member of the formed cluster,
+ * and the nodes still alone are those that left it (and started over): they
+ * join again, as at a first start.
+ */
+async function formCluster(targets: AdminTarget[]): Promise<AdminTarget> {
+  const infos: NodeInfo[] = [];
+  for (const target of targets) infos.push(await waitLeaveOver(target));
+  const formed = infos.findIndex((info) => info.memberCount > 1 && info.status === 'valid');
+  const seedIndex = Math.max(formed, 0);
+  const seed = targets[seedIndex] as AdminTarget;
+  const seedInfo = infos[seedIndex] as NodeInfo;
+  for (const [i, target] of targets.entries()) {
+    const info = infos[i] as NodeInfo;
+    if (i === seedIndex || info.memberCount > 1) continue; // the seed, or a member already (restart)
+    if (formed >= 0) {
+      process.stdout.write(`${info.name} is a one-node cluster of its own (it left the cluster): joining it back via ${seedInfo.name}\n`);
+      await waitDroppedFrom(seed, info.name);
+    }
+    await adminCall(target, { type: 'admin.join', seed: seedInfo.address });
   }
   try {
-    const plan = await adminCallOnClaimant(first, { type: 'admin.plan' });
+    const plan = await adminCallOnClaimant(seed, { type: 'admin.plan' });
     for (const line of plan.reply.lines) process.stdout.write(`${line}\n`);
-    await adminCallOnClaimant(first, { type: 'admin.commit' });
+    await adminCallOnClaimant(seed, { type: 'admin.commit' });
   } catch (err) {
     if (!(err instanceof RondoError && err.code === 'plan_empty')) throw err;
+  }
+  return seed;
+}
+
+/**
+ * A node whose leave completed (exiting, removed) hands off what it still
+ * holds, then starts over as a fresh one-node cluster: wait (bounded) for
+ * that. One still at it after LEAVE_OVER_TIMEOUT_MS is left alone.
+ */
+async function waitLeaveOver(target: AdminTarget): Promise<NodeInfo> {
+  const deadline = Date.now() + LEAVE_OVER_TIMEOUT_MS;
+  for (;;) {
+    const info = await nodeInfo(target);
+    if (info.status !== 'exiting' && info.status !== 'removed') return info;
+    if (Date.now() > deadline) {
+      process.stderr.write(`rondo dev: ${info.name} is still finishing its leave (handing off) after ${LEAVE_OVER_TIMEOUT_MS} ms; not joining it back\n`);
+      return info;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** The seed refuses to re-add a node it still lists (as exiting): wait (bounded) until its claimant has removed it. */
+async function waitDroppedFrom(seed: AdminTarget, name: string): Promise<void> {
+  const deadline = Date.now() + LEAVE_OVER_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const reply = await adminCall(seed, { type: 'admin.member-status' });
+    const rows = (reply.data as { members: { name: string }[] }).members;
+    if (!rows.some((r) => r.name === name)) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
@@ -90,7 +156,7 @@ async function waitSettled(target: AdminTarget, nodes: number): Promise<void> {
     const reply = await adminCall(target, { type: 'admin.member-status' });
     const rows = (reply.data as { members: { status: string; ringPct: number; pendingPct: number }[] }).members;
     if (rows.length === nodes && rows.every((r) => r.status === 'valid' && r.ringPct === r.pendingPct)) return;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
 
@@ -102,7 +168,7 @@ async function waitReady(target: AdminTarget): Promise<void> {
       return;
     } catch (err) {
       if (Date.now() > deadline) throw new RondoError('timeout', `node at ${target.address} not ready after ${NODE_READY_TIMEOUT_MS} ms: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, POLL_MS));
     }
   }
 }

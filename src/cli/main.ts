@@ -56,7 +56,8 @@ program
         () => process.exit(1),
       );
     };
-    // Like Riak: once a node has handed everything off and left, it shuts down.
+    // Like Riak: once a node has left and handed everything off, it starts over
+    // as a fresh one-node cluster (saved) and shuts down; started again, it can join anew.
     node.onLeft(() => shutdown('left the cluster'));
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -1,18 +1,27 @@
 // A real `rondo dev` cluster on free ports in a scratch folder, for
 // multi-process tests: start it, find its HTTP and PB addresses, and stop it
 // (SIGINT to `rondo dev`, which stops its nodes), killing any process left
-// behind and removing the folder. Node processes are found by PID (admin
+// behind and removing the folder (or keeping it, to start `rondo dev` again
+// on the same folder and ports). Node processes are found by PID (admin
 // node-info and /proc), so a killed `rondo dev` leaves no orphans either.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { BIN, freePort, runCli, tempDir, waitFor } from './processes.js';
 
+/** First node-to-node, HTTP and PB ports (node i listens on base + i - 1). */
+export interface DevPorts {
+  base: number;
+  http: number;
+  pb: number;
+}
+
 export interface DevCluster {
   /** The scratch folder holding n1..nN (configs, data, logs). */
   dataDir: string;
+  ports: DevPorts;
   /** PB API addresses, node i at index i - 1. */
   pb: string[];
   /** HTTP API addresses ("host:port"), node i at index i - 1. */
@@ -25,8 +34,8 @@ export interface DevCluster {
   output(): string;
   /** The end of every node's log and of the dev output, for a failing test. */
   logs(): string;
-  /** Stops the cluster and removes its folder; safe to call twice. */
-  stop(): Promise<void>;
+  /** Stops the cluster and removes its folder (unless keepData); safe to call again (then it removes the folder unless keepData). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 async function canListen(port: number): Promise<boolean> {
@@ -95,10 +104,12 @@ function nodeConfig(dataDir: string, i: number): { pbListen?: string; httpListen
   return JSON.parse(readFileSync(join(dataDir, `n${i}`, 'rondo.json'), 'utf8')) as { pbListen?: string; httpListen?: string };
 }
 
-export async function startDevCluster(opts: { nodes?: number; readyTimeoutMs?: number } = {}): Promise<DevCluster> {
+export async function startDevCluster(opts: { nodes?: number; readyTimeoutMs?: number; /** Start again on the folder and ports of a cluster stopped with keepData. */ reuse?: { dataDir: string; ports: DevPorts } } = {}): Promise<DevCluster> {
   const nodes = opts.nodes ?? 3;
-  const dir = tempDir('rondo-dev-cluster-');
-  const [basePort, httpBasePort, pbBasePort] = [await consecutiveFreePorts(nodes), await consecutiveFreePorts(nodes), await consecutiveFreePorts(nodes)];
+  const reuse = opts.reuse;
+  const dir = reuse === undefined ? tempDir('rondo-dev-cluster-') : { path: reuse.dataDir, remove: () => rmSync(reuse.dataDir, { recursive: true, force: true }) };
+  const [basePort, httpBasePort, pbBasePort] = reuse === undefined ? [await consecutiveFreePorts(nodes), await consecutiveFreePorts(nodes), await consecutiveFreePorts(nodes)] : [reuse.ports.base, reuse.ports.http, reuse.ports.pb];
+  const ports: DevPorts = { base: basePort, http: httpBasePort, pb: pbBasePort };
   const dev: ChildProcess = spawn(process.execPath, [BIN, 'dev', '--nodes', String(nodes), '--base-port', String(basePort), '--http-base-port', String(httpBasePort), '--pb-base-port', String(pbBasePort), '--data', dir.path], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   dev.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -124,8 +135,13 @@ export async function startDevCluster(opts: { nodes?: number; readyTimeoutMs?: n
     return parts.join('\n');
   };
   let stopped = false;
-  const stop = async (): Promise<void> => {
-    if (stopped) return;
+  let removed = false;
+  const stop = async (stopOpts: { keepData?: boolean } = {}): Promise<void> => {
+    if (stopped) {
+      if (!removed && stopOpts.keepData !== true) dir.remove();
+      removed ||= stopOpts.keepData !== true;
+      return;
+    }
     stopped = true;
     if (dev.exitCode === null && dev.signalCode === null) {
       nodePids = knownPids();
@@ -136,7 +152,10 @@ export async function startDevCluster(opts: { nodes?: number; readyTimeoutMs?: n
     }
     killEverything();
     process.removeListener('exit', killEverything);
-    dir.remove();
+    if (stopOpts.keepData !== true) {
+      dir.remove();
+      removed = true;
+    }
   };
 
   try {
@@ -156,7 +175,7 @@ export async function startDevCluster(opts: { nodes?: number; readyTimeoutMs?: n
     const pb = configs.map((c, i) => c.pbListen ?? assert.fail(`n${i + 1}/rondo.json has no pbListen`));
     const http = configs.map((c, i) => c.httpListen ?? assert.fail(`n${i + 1}/rondo.json has no httpListen`));
     for (const address of pb) assert.ok((await waitFor(() => tcpOpen(address), 10_000, 100)) >= 0, `nothing listens on the PB address ${address}`);
-    return { dataDir: dir.path, pb, http, nodePids, configPath: (i) => join(dir.path, `n${i}`, 'rondo.json'), output: () => output, logs, stop };
+    return { dataDir: dir.path, ports, pb, http, nodePids, configPath: (i) => join(dir.path, `n${i}`, 'rondo.json'), output: () => output, logs, stop };
   } catch (err) {
     const why = logs();
     await stop();

@@ -9,7 +9,7 @@
 import { GOSSIP_FANOUT, GOSSIP_INTERVAL_MS } from '../constants.js';
 import type { NodeAddress, NodeName, Random } from '../env.js';
 import { assert } from '../errors.js';
-import { adoptRing, clearStaged, isAlone, markDown, requestJoin, stageChange } from './join.js';
+import { adoptableFromGossip, adoptRing, clearStaged, hasLeft, isAlone, markDown, requestJoin, stageChange, startOver } from './join.js';
 import { commit, housekeeping, plan } from './plan.js';
 import { mergeRings, presentMembers, ringDigest, ringsEqual, singletonRing, transferKey, writeMember } from './ring-state.js';
 import { memberStatus, ringStatus } from './status.js';
@@ -43,6 +43,8 @@ interface StepContext {
 export class MembershipCore {
   private state: RingState;
   private readonly self: NodeName;
+  /** Where this node listens now (a ring restored from disk may list an older address). */
+  private readonly address: NodeAddress;
   private readonly random: Random;
   private readonly autoCompleteTransfers: boolean;
   private readonly gossipIntervalMs: number;
@@ -53,6 +55,7 @@ export class MembershipCore {
   constructor(opts: MembershipCoreOptions) {
     assert(opts.self.length > 0, 'self has a name');
     this.self = opts.self;
+    this.address = opts.address;
     this.random = opts.random;
     this.autoCompleteTransfers = opts.autoCompleteTransfers ?? true;
     this.gossipIntervalMs = opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS;
@@ -88,6 +91,8 @@ export class MembershipCore {
         ctx.reply = this.onAdmin(input.cmd);
         ctx.merged = this.state;
         break;
+      case 'start-over':
+        return this.startOver();
       default: {
         const never: never = input;
         throw new Error(`unknown membership input ${JSON.stringify(never)}`);
@@ -102,9 +107,8 @@ export class MembershipCore {
       if (ring.clusterName !== this.state.clusterName || ring.ringSize !== this.state.ringSize) return;
       this.lastDigests.set(from, ringDigest(ring));
       if (isAlone(this.state, this.self)) {
-        // A fresh node merges nothing: it takes a cluster's ring that lists it (join reply lost), or ignores it.
-        const entry = ring.members[this.self];
-        if (entry === undefined || entry.status === 'removed' || isAlone(ring, this.self)) return;
+        // A fresh node merges nothing: it takes a cluster's ring that lists it as a member (join reply lost), or ignores it.
+        if (!adoptableFromGossip(ring, this.self)) return;
         this.state = ring;
       } else {
         this.state = mergeRings(this.state, ring);
@@ -175,6 +179,21 @@ export class MembershipCore {
     }
   }
 
+  /**
+   * The host has handed off everything after a completed leave: become a
+   * fresh one-node cluster (see startOver in join.ts). Nothing is sent: the
+   * old cluster has already let this node go, and what it knew of its peers
+   * (liveness, the digests they last sent) no longer applies.
+   */
+  private startOver(): MembershipOutput {
+    const before = this.state;
+    this.state = startOver(before, { self: this.self, address: this.address, clusterName: before.clusterName, ringSize: before.ringSize, targetNVal: before.targetNVal });
+    this.liveness.clear();
+    this.lastDigests.clear();
+    assert(!hasLeft(this.state, this.self), 'a node that started over is a member of its own ring');
+    return { send: [], ringChanged: true, persist: true, left: false };
+  }
+
   /** Work done after every input: transfers, claimant housekeeping, gossip. */
   private finish(ctx: StepContext): MembershipOutput {
     if (this.autoCompleteTransfers) {
@@ -195,8 +214,7 @@ export class MembershipCore {
     if (ctx.periodic) for (const name of this.pick(this.gossipCandidates(), GOSSIP_FANOUT)) gossipTo.add(name);
     const send: MembershipOutput['send'] = [...gossipTo].sort().map((to) => ({ to, msg: { type: 'ring.gossip', ring: this.state } }));
     send.push(...this.transferReports(ctx));
-    const entry = this.state.members[this.self];
-    const left = entry !== undefined && (entry.status === 'exiting' || entry.status === 'removed');
+    const left = hasLeft(this.state, this.self);
     const output: MembershipOutput = { send, ringChanged: changed, persist: changed, left };
     if (ctx.reply !== undefined) output.reply = ctx.reply;
     return output;

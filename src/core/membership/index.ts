@@ -1,7 +1,7 @@
 // Public API of the membership subsystem.
 export { MembershipCore } from './core.js';
 export type { MembershipCoreOptions } from './core.js';
-export { adoptRing, clearStaged, isAlone, requestJoin, stageChange } from './join.js';
+export { adoptableFromGossip, adoptRing, clearStaged, hasLeft, isAlone, requestJoin, stageChange, startOver } from './join.js';
 export type { JoinRequest } from './join.js';
 export { commit, housekeeping, plan } from './plan.js';
 export {

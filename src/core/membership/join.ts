@@ -2,8 +2,8 @@
 // their writes spread by gossip. The host carries join requests and replies.
 import type { NodeAddress, NodeName } from '../env.js';
 import { NotMemberError, PlanInvalidError, assert } from '../errors.js';
-import { writeMember } from './ring-state.js';
-import type { MemberEntry, RingState, StagedChange } from './types.js';
+import { singletonRing, writeMember, type SingletonRingOptions } from './ring-state.js';
+import type { MemberEntry, MemberStatus, RingState, StagedChange } from './types.js';
 
 export interface JoinRequest {
   node: NodeName;
@@ -38,6 +38,51 @@ export function requestJoin(seedRing: RingState, request: JoinRequest, writer: N
 export function isAlone(ring: RingState, self: NodeName): boolean {
   const names = Object.keys(ring.members);
   return names.length === 1 && names[0] === self;
+}
+
+/**
+ * `self`'s leave has completed as far as its ring tells: the claimant marked
+ * it exiting (it owns no partition and no transfer waits on it) or removed it.
+ */
+export function hasLeft(ring: RingState, self: NodeName): boolean {
+  const status = ring.members[self]?.status;
+  return status === 'exiting' || status === 'removed';
+}
+
+/** Own statuses in a ring a fresh node may take from gossip: it was added to that cluster and never left it. */
+const ADOPTABLE_STATUSES: ReadonlySet<MemberStatus> = new Set(['joining', 'valid', 'down']);
+
+/**
+ * A fresh node (isAlone) takes a cluster's gossiped ring only when it lists
+ * the node as a member (a join whose reply was lost). A ring that shows it
+ * leaving, exiting or removed is old news of a cluster it left and started
+ * over from (see startOver): taking it would undo the start-over.
+ */
+export function adoptableFromGossip(ring: RingState, self: NodeName): boolean {
+  const entry = ring.members[self];
+  return entry !== undefined && ADOPTABLE_STATUSES.has(entry.status) && !isAlone(ring, self);
+}
+
+/**
+ * After a completed leave: the node's own fresh one-node ring (same name,
+ * cluster and ring shape, its current address), as riak_core writes a fresh
+ * ring once a node has been removed. The host calls it only once it holds
+ * nothing more to hand off. Throws PlanInvalidError unless the leave has
+ * completed: a member, even a leaving one, must never forget its ring.
+ */
+export function startOver(ring: RingState, opts: SingletonRingOptions): RingState {
+  const self = opts.self;
+  if (!hasLeft(ring, self)) {
+    throw new PlanInvalidError(`${self} is ${ring.members[self]?.status ?? 'not listed'} in its ring; only a node whose leave has completed (exiting or removed) can start over`);
+  }
+  // The claimant marks a leaver exiting only once it owns and awaits nothing, and never gives a partition back to it.
+  if (ring.ownership.owners.includes(self) || ring.ownership.pending.some((t) => t.from === self || t.to === self)) {
+    throw new PlanInvalidError(`${self} still owns or awaits partitions in its ring; it cannot start over`);
+  }
+  assert(opts.clusterName === ring.clusterName && opts.ringSize === ring.ringSize, 'a node starts over in its own cluster and ring shape');
+  const next = singletonRing(opts);
+  assert(isAlone(next, self) && next.ownership.owners.every((owner) => owner === self), 'a node that started over owns its whole ring alone');
+  return next;
 }
 
 /** At the new node: take the seed's reply in place of its own singleton ring. */

@@ -152,7 +152,13 @@ export type MembershipInput =
   | { type: 'message'; from: NodeName; msg: MembershipMessage }
   | { type: 'liveness'; node: NodeName; up: boolean }
   | { type: 'transfer-complete'; partition: number }
-  | { type: 'admin'; cmd: AdminCommand };
+  | { type: 'admin'; cmd: AdminCommand }
+  /**
+   * The host of a node whose leave has completed (output `left`) holds
+   * nothing more to hand off: replace the ring by a fresh one-node ring.
+   * Throws PlanInvalidError before the leave has completed.
+   */
+  | { type: 'start-over' };
 
 export interface MembershipOutput {
   send: { to: NodeName; msg: MembershipMessage }[];
@@ -160,6 +166,9 @@ export interface MembershipOutput {
   ringChanged: boolean;
   /** The host must durably save ring() before sending `send`. */
   persist: boolean;
-  /** This node is exiting or removed: the host may shut it down. */
+  /**
+   * This node is exiting or removed: its leave has completed. The host hands
+   * off what it still holds, then steps 'start-over' (and may shut down).
+   */
   left: boolean;
 }

@@ -9,7 +9,7 @@ import { TICK_INTERVAL_MS } from '../constants.js';
 import { isSwimMessage, NodeWatcher, SwimDetector, type DetectorOutput, type SwimConfig } from '../detector/index.js';
 import type { Channel, Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
 import { assert, InvalidArgumentError, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
-import { isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
+import { hasLeft, isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
 import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
 import { renderAdminReply } from './admin-render.js';
 import { JoinClient, isJoinMessage, type JoinMessage } from './join-client.js';
@@ -55,7 +55,8 @@ export class ClusterNode {
   private leftListeners: (() => void)[] = [];
   private changeListeners: (() => void)[] = [];
   private readonly services = new Map<string, ClusterService>();
-  private hasLeft = false;
+  /** onLeft listeners were told of the current leave (cleared once this node is a member again, so a later leave is told too). */
+  private leftReported = false;
 
   constructor(opts: ClusterNodeOptions) {
     this.opts = opts;
@@ -140,9 +141,28 @@ export class ClusterNode {
     this.applyMembership(this.membership.step({ type: 'transfer-complete', partition }, this.env.nowMs()));
   }
 
-  /** Called once when this node has left the cluster (exiting or removed). */
+  /** Called once when this node has left the cluster (exiting or removed); again for a later leave after startOver. */
   onLeft(listener: () => void): void {
     this.leftListeners.push(listener);
+  }
+
+  /** This node's own ring says its leave has completed (exiting or removed). */
+  leftCluster(): boolean {
+    return hasLeft(this.membership.ring(), this.name);
+  }
+
+  /**
+   * After a completed leave, once the host holds nothing more to hand off:
+   * become a fresh one-node cluster (same name, a new ring, saved before
+   * anything else), which can `cluster join` again, as a Riak node does once
+   * it has been removed. Throws PlanInvalidError while this node is still a
+   * member (even a leaving one): its ring and data must then stay.
+   */
+  startOver(): void {
+    const out = this.membership.step({ type: 'start-over' }, this.env.nowMs());
+    assert(!out.left && out.persist, 'a node that started over is a member of its own saved ring');
+    this.env.log.info({}, 'left the cluster: starting over as a fresh one-node cluster');
+    this.applyMembership(out);
   }
 
   livenessSnapshot(): ReturnType<SwimDetector['snapshot']> {
@@ -162,7 +182,11 @@ export class ClusterNode {
           type: 'admin.reply',
           ok: true,
           lines: [`${this.name} at ${this.opts.address}, cluster ${ring.clusterName}, claimant ${ring.ownership.claimant}`],
-          data: { name: this.name, pid: this.opts.pid, address: this.opts.address, clusterName: ring.clusterName, claimant: ring.ownership.claimant, memberCount: presentMembers(ring).length },
+          data: {
+            name: this.name, pid: this.opts.pid, address: this.opts.address, clusterName: ring.clusterName, claimant: ring.ownership.claimant, memberCount: presentMembers(ring).length,
+            // `rondo dev` tells a member from a node finishing a leave (exiting, removed) or one that started over (alone, valid).
+            status: ring.members[this.name]?.status,
+          },
         };
       }
       case 'admin.join':
@@ -253,8 +277,9 @@ export class ClusterNode {
     if (out.ringChanged) this.syncPeers();
     for (const { to, msg } of out.send) this.send(to, msg);
     if (out.ringChanged) this.notifyChange();
-    if (out.left && !this.hasLeft) {
-      this.hasLeft = true;
+    if (!out.left) this.leftReported = false; // started over, or a seed re-added it: a later leave is told again
+    else if (!this.leftReported) {
+      this.leftReported = true;
       this.env.log.info({}, 'this node has left the cluster');
       for (const listener of this.leftListeners) listener();
     }

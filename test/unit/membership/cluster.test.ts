@@ -37,6 +37,15 @@ class Cluster {
     if (out.left) this.left.add(from); // the host shuts the node down
   }
 
+  /** The host of a node that has left has handed everything off: it starts over and runs on (messages reach it again). */
+  startOver(name: string): MembershipOutput {
+    assert.ok(this.left.has(name), `${name} has left`);
+    const out = this.core(name).step({ type: 'start-over' }, this.nowMs);
+    this.left.delete(name);
+    this.collect(name, out);
+    return out;
+  }
+
   admin(at: string, cmd: AdminCommand): AdminReply | undefined {
     const out = this.core(at).step({ type: 'admin', cmd }, this.nowMs);
     this.collect(at, out);
@@ -99,5 +108,49 @@ for (const seed of [1, 2, 3, 4, 5]) {
     assert.ok(rs?.kind === 'ring-status');
     assert.equal(rs.status.claimant, 'n1');
     assert.deepEqual(rs.status.pending, []);
+  });
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`a node that left starts over alone, then joins again and the cluster converges (seed ${seed})`, () => {
+    const names = ['n1', 'n2', 'n3', 'n4'];
+    const c = new Cluster(names, seededRandom(2000 + seed));
+    for (const name of names.slice(1)) {
+      const reply = c.admin('n1', { cmd: 'join-request', node: name, address: addressOf(name), clusterName: CLUSTER });
+      assert.ok(reply?.kind === 'ring');
+      c.admin(name, { cmd: 'adopt', ring: reply.ring });
+    }
+    c.run(3_000);
+    c.admin('n1', { cmd: 'commit' });
+    c.run(5_000);
+    c.admin('n4', { cmd: 'leave' });
+    c.run(2_000);
+    c.admin('n1', { cmd: 'commit' });
+    c.run(10_000);
+    assert.ok(c.left.has('n4'), 'n4 was told it left');
+
+    // From here on messages reach n4 again, and the stayers' periodic gossip goes on around it.
+    const out = c.startOver('n4');
+    assert.deepEqual(out.send, []);
+    c.run(3_000);
+    const alone = c.core('n4').ring();
+    assert.deepEqual(Object.keys(alone.members), ['n4'], 'n4 stays a one-node cluster');
+    assert.ok(alone.ownership.owners.every((o) => o === 'n4'));
+    assert.equal(c.liveDigests().size, 2, 'the three stayers agree; n4 has its own ring');
+    assert.equal(c.core('n2').ring().members.n4?.status, 'removed');
+
+    const reply = c.admin('n2', { cmd: 'join-request', node: 'n4', address: addressOf('n4'), clusterName: CLUSTER });
+    assert.ok(reply?.kind === 'ring');
+    c.admin('n4', { cmd: 'adopt', ring: reply.ring });
+    c.run(3_000);
+    c.admin('n1', { cmd: 'commit' });
+    c.run(10_000);
+    assert.equal(c.liveDigests().size, 1, 'rejoin converged');
+    const ring = c.core('n4').ring();
+    assert.deepEqual(ring.ownership.pending, []);
+    assert.deepEqual(Object.values(countOwners(ring.ownership.owners)).sort(), [16, 16, 16, 16]);
+    const status = c.admin('n3', { cmd: 'member-status' });
+    assert.ok(status?.kind === 'member-status');
+    assert.deepEqual(status.members.map((m) => `${m.name}:${m.status}`), ['n1:valid', 'n2:valid', 'n3:valid', 'n4:valid']);
   });
 }

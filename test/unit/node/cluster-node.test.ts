@@ -75,6 +75,51 @@ describe('ClusterNode admin requests', () => {
     assert.ok(cluster.runUntil(() => cluster.settled(['n1', 'n2']) && cluster.node('n1').ring().members.n3?.status === 'removed', 20_000));
   });
 
+  it('a node that has left starts over as a fresh one-node cluster (also when restarted first), joins again, and is told of a later leave', async () => {
+    const cluster = await formCluster(3);
+    await cluster.admin('n1', { type: 'admin.commit' });
+    assert.ok(cluster.runUntil(() => cluster.settled(), 10_000));
+    assert.throws(() => cluster.node('n3').startOver(), { name: 'PlanInvalidError' }, 'a member never starts over');
+    const leave = async (): Promise<void> => {
+      await cluster.admin('n3', { type: 'admin.leave' });
+      cluster.runUntil(() => cluster.node('n1').ring().members.n3?.staged !== null, 5_000);
+      await cluster.admin('n1', { type: 'admin.commit' });
+    };
+    await leave();
+    assert.ok(cluster.runUntil(() => cluster.node('n3').leftCluster(), 20_000), 'n3 never left');
+
+    // Stopped before its host started it over: the saved ring still says it left, and it is told so again.
+    cluster.crash('n3');
+    const n3 = cluster.restart('n3');
+    assert.ok(n3.leftCluster());
+    let told = 0;
+    n3.onLeft(() => told++);
+    assert.ok(cluster.runUntil(() => told === 1, 5_000), 'the restarted node was not told it left');
+    n3.startOver();
+    assert.deepEqual(Object.keys(n3.ring().members), ['n3']);
+    assert.ok(!n3.leftCluster());
+    assert.ok(cluster.runUntil(() => cluster.settled(['n1', 'n2']) && cluster.node('n1').ring().members.n3?.status === 'removed', 20_000));
+    cluster.sim.runFor(3_000);
+    assert.deepEqual(Object.keys(n3.ring().members), ['n3'], 'the fresh node stays alone');
+    assert.deepEqual((await cluster.admin('n3', { type: 'admin.node-info' })).data, {
+      name: 'n3', pid: undefined, address: SimCluster.addressOf('n3'), clusterName: 'sim', claimant: 'n3', memberCount: 1, status: 'valid',
+    });
+
+    const joined = await cluster.admin('n3', { type: 'admin.join', seed: SimCluster.addressOf('n1') });
+    assert.match(joined.lines.join('\n'), /joined the cluster/);
+    assert.ok(await cluster.planAndCommit('n1'));
+    assert.ok(cluster.runUntil(() => cluster.settled() && Object.values(cluster.node('n1').ring().members).every((m) => m.status === 'valid'), 20_000), 'n3 did not join again');
+    assert.ok(cluster.node('n1').ring().ownership.owners.includes('n3'));
+
+    await leave();
+    assert.ok(cluster.runUntil(() => told === 2, 20_000), 'a later leave was not told');
+    n3.startOver();
+    cluster.crash('n3');
+    const again = cluster.restart('n3');
+    assert.deepEqual(Object.keys(again.ring().members), ['n3'], 'the fresh ring was saved');
+    assert.ok(!again.leftCluster());
+  });
+
   it('force-remove says the data is not handed off', async () => {
     const cluster = await formCluster(3);
     await cluster.admin('n1', { type: 'admin.commit' });
