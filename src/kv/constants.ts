@@ -39,6 +39,12 @@ assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
 export const HANDOFF_CHANGED_KEYS_MAX = 100_000;
 /** Keys per `fold-keys` reply page; a listing asks again with the continuation. */
 export const VNODE_FOLD_KEYS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)
+/**
+ * Bucket type features this build serves. Creating a type that asks for one
+ * set to false is refused (kv_bad_props) rather than served as plain eventual
+ * KV; the data types issue lifts `datatype`, the consistency issue `consistent`.
+ */
+export const BUCKET_TYPE_FEATURES_AVAILABLE = { consistent: false, datatype: false } as const;
 /** Buckets per `fold-buckets` reply page. */
 export const VNODE_FOLD_BUCKETS_PAGE_MAX = 1_000; // option: the command's pageSize (at most this)
 /** Hits per `index-query` reply page. */

@@ -268,7 +268,17 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
       }
     });
 
-    it('list keys streams several messages, the last with done, none empty before it', async () => {
+    /** Riak's shape of a streamed reply: data only in messages without done, then one message with done and no data. */
+    const assertDoneAlone = (replies: RawReply[], field: 'keys' | 'buckets' | 'results'): void => {
+      assert.equal(replies.at(-1)?.message?.done, true, 'the stream ends with done');
+      assert.deepEqual((replies.at(-1)?.message?.[field] as unknown[] | undefined) ?? [], [], `the done message carries no ${field}`);
+      for (const reply of replies.slice(0, -1)) {
+        assert.equal(reply.message?.done, undefined, 'only the last message says done');
+        assert.ok(((reply.message?.[field] as unknown[] | undefined) ?? []).length > 0, 'an empty non-final message');
+      }
+    };
+
+    it('list keys streams several messages with the keys, then one with only done', async () => {
       // Chunks hold up to COVERAGE_CHUNK_ITEMS (1000) keys: 1050 make two messages. Pipelined puts, 50 per write.
       const MANY = 1_050;
       expectName(await pb.request('RpbSetBucketReq', { bucket: b('many'), props: { n_val: 1 } }), 'RpbSetBucketResp'); // one replica: a third of the writes
@@ -277,17 +287,13 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
         for (let i = 0; i < 50; i++) expectName(await pb.next(), 'RpbPutResp');
       }
       const many = await pb.stream('RpbListKeysReq', { bucket: b('many') });
-      assert.ok(many.length >= 2, `expected several messages, got ${many.length}`);
-      for (const reply of many.slice(0, -1)) assert.ok(((reply.message?.keys as Buffer[] | undefined) ?? []).length > 0, 'an empty non-final message');
-      assert.equal(many.at(-1)?.message?.done, true);
+      assert.ok(many.length >= 3, `expected several messages with keys and the done one, got ${many.length}`);
+      assertDoneAlone(many, 'keys');
       assert.equal(new Set(many.flatMap((r) => ((r.message?.keys as Buffer[] | undefined) ?? []).map(str))).size, MANY);
       const replies = await pb.stream('RpbListKeysReq', { bucket: b('list') });
       for (const reply of replies) expectName(reply, 'RpbListKeysResp');
-      assert.equal(replies.at(-1)?.message?.done, true);
-      for (const reply of replies.slice(0, -1)) {
-        assert.equal(reply.message?.done, undefined);
-        assert.ok(((reply.message?.keys as Buffer[] | undefined) ?? []).length > 0, 'an empty non-final message');
-      }
+      assert.ok(replies.length >= 2, 'a bucket of 40 keys: at least one message with keys, then done');
+      assertDoneAlone(replies, 'keys');
       const keys = replies.flatMap((r) => ((r.message?.keys as Buffer[] | undefined) ?? []).map(str)).sort();
       assert.deepEqual(keys, Array.from({ length: KEYS }, (_, i) => `k${String(i).padStart(2, '0')}`));
     });
@@ -300,7 +306,7 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
       for (const bucket of ['kv', 'list']) assert.ok(buckets.includes(bucket), `${bucket} in ${buckets.join(',')}`);
       const streamed = await pb.stream('RpbListBucketsReq', { stream: true });
       for (const reply of streamed) expectName(reply, 'RpbListBucketsResp');
-      assert.equal(streamed.at(-1)?.message?.done, true);
+      assertDoneAlone(streamed, 'buckets');
       const all = streamed.flatMap((r) => ((r.message?.buckets as Buffer[] | undefined) ?? []).map(str)).sort();
       assert.deepEqual(all, [...buckets].sort());
       assert.match(errmsgOf(await pb.request('RpbListBucketsReq', { type: b('ghost') })), /ghost/);
@@ -343,7 +349,11 @@ describe('Riak PB API on one node', { timeout: 90_000 }, () => {
       assert.equal(done?.message?.done, true);
       assert.ok((done?.message?.continuation as Buffer | undefined)?.length, 'the done message carries the continuation');
       assert.equal(streamed.flatMap(keysOf).length, 15);
-      for (const reply of streamed.slice(0, -1)) assert.ok(keysOf(reply).length > 0, 'an empty non-final message');
+      assertDoneAlone(streamed, 'keys');
+      const withTerms = await pb.stream('RpbIndexReq', { bucket: b('list'), qtype: 1, index: b('n_int'), range_min: b('0'), range_max: b('39'), return_terms: true, stream: true });
+      assertDoneAlone(withTerms, 'results');
+      assert.equal(withTerms.at(-1)?.message?.continuation, undefined, 'no continuation without max_results');
+      assert.equal(withTerms.flatMap((r) => (r.message?.results as unknown[] | undefined) ?? []).length, 40, 'every term 0..39 once');
     });
 
     it('2i: an _int index with a non-integer term is refused', async () => {

@@ -268,13 +268,25 @@ describe('basho-riak-client against a 3-node rondo dev cluster over PB', { timeo
     assert.deepEqual((await pb().listKeys({ bucket: 'never-written-bucket' })).keys, [], 'an empty bucket lists no keys');
   });
 
+  it('lists the 50 keys of a fresh bucket in the default type, each once', async () => {
+    // The case the compatibility issue reported: few keys, so one chunk, which must not ride on the done message.
+    const fifty = Array.from({ length: 50 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    await inBatches(fifty, 25, (key) => pb().store({ bucketType: 'default', bucket: 'fifty', key, value: textObject(key) }));
+    assert.deepEqual([...(await pb().listKeys({ bucketType: 'default', bucket: 'fifty' })).keys].sort(), fifty);
+    const messages = await pb().listKeysStream({ bucketType: 'default', bucket: 'fifty' });
+    assert.deepEqual(messages.at(-1), { bucketType: 'default', bucket: 'fifty', keys: [], done: true }, 'the stream ends with a done message that carries no keys');
+    assert.deepEqual(messages.flatMap((m) => m.keys).sort(), fifty);
+  });
+
   it('lists the buckets written', async () => {
     // Not sibs: its only key was deleted, and a bucket whose tombstones are reaped is not listed.
     const whole = await pb().listBuckets();
     for (const bucket of ['rt', 'listing']) assert.ok(whole.buckets.includes(bucket), `list buckets includes ${bucket}; got ${JSON.stringify(whole.buckets)}`);
     assert.equal(new Set(whole.buckets).size, whole.buckets.length, 'list buckets names each bucket once');
 
-    const streamed = (await pb().listBucketsStream()).flatMap((m) => m.buckets);
+    const bucketMessages = await pb().listBucketsStream();
+    assert.deepEqual(bucketMessages.at(-1), { buckets: [], done: true }, 'the stream ends with a done message that carries no buckets');
+    const streamed = bucketMessages.flatMap((m) => m.buckets);
     for (const bucket of ['rt', 'listing']) assert.ok(streamed.includes(bucket), `streaming list buckets includes ${bucket}; got ${JSON.stringify(streamed)}`);
   });
 
@@ -301,7 +313,10 @@ describe('basho-riak-client against a 3-node rondo dev cluster over PB', { timeo
       const expected = people.filter((p) => p.name === 'name-03').map((p) => p.key).sort();
       assert.deepEqual(result.values.map((v) => v.objectKey).sort(), expected, 'name_bin = name-03 finds exactly its two objects');
       assert.deepEqual((await pb().query({ bucket: 'people', indexName: 'name_bin', indexKey: 'nobody' })).values, [], 'an equality query with no match returns nothing');
-      const streamed = (await pb().queryStream({ bucket: 'people', indexName: 'name_bin', indexKey: 'name-03' })).flatMap((m) => m.values);
+      const indexMessages = await pb().queryStream({ bucket: 'people', indexName: 'name_bin', indexKey: 'name-03' });
+      assert.equal(indexMessages.at(-1)?.done, true, 'the stream ends with done');
+      assert.deepEqual(indexMessages.at(-1)?.values, [], 'the done message carries no results');
+      const streamed = indexMessages.flatMap((m) => m.values);
       assert.deepEqual(streamed.map((v) => v.objectKey).sort(), expected, 'the streaming equality query finds the same two objects');
     });
 

@@ -96,7 +96,7 @@ describe('a 3-node cluster of real processes', { timeout: 120_000 }, () => {
 
   it('creates and activates a bucket type through the CLI; every node lists it', async () => {
     const admin = (address: string, ...args: string[]) => runCli(['admin', '--node', address, '--cluster-secret', SECRET, ...args]);
-    const created = admin(addresses[0] as string, 'bucket-type', 'create', 'maps', '{"props":{"datatype":"map"}}');
+    const created = admin(addresses[0] as string, 'bucket-type', 'create', 'maps', '{"props":{"n_val":2}}');
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /maps created/);
     const activatedMs = await waitFor(async () => admin(addresses[0] as string, 'bucket-type', 'activate', 'maps').code === 0, 20_000, 200);
@@ -106,6 +106,9 @@ describe('a 3-node cluster of real processes', { timeout: 120_000 }, () => {
     const bad = admin(addresses[1] as string, 'bucket-type', 'create', 'broken', '{"props":{"n_val":"three"}}');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /n_val/);
+    const unbuilt = admin(addresses[1] as string, 'bucket-type', 'create', 'counters', '{"props":{"datatype":"counter"}}');
+    assert.equal(unbuilt.code, 2, 'a datatype type is refused until data types are built');
+    assert.match(unbuilt.stderr, /data types \(datatype counter\) are not available/);
   });
 
   it('refuses an admin request with the wrong secret, with a clear error', () => {

@@ -1,13 +1,13 @@
 // Listing and 2i over PB (docs.riak.com developing/api/protocol-buffers/
 // list-buckets, list-keys, secondary-indexes):
-// - RpbListKeysReq: always streamed, RpbListKeysResp per chunk, the last with done.
+// - RpbListKeysReq: always streamed, RpbListKeysResp per chunk, then one that
+//   carries only done (Riak's clients ignore data in the done message).
 // - RpbListBucketsReq: streamed with `stream`; without it one RpbListBucketsResp
 //   holding every bucket (Riak's semantics; the frame limit bounds it).
 // - RpbIndexReq: eq (key) or range (range_min..range_max); `_int` terms are
 //   decimal text. One RpbIndexResp, or with `stream` one per chunk and a last
-//   with done. `continuation` comes with the message that ends a page cut by
-//   max_results. return_terms gives `results` pairs (term, key); else `keys`.
-//   term_regex, cover_context and return_body are refused.
+//   with only done and, for a page cut by max_results, the continuation.
+//   return_terms gives `results` pairs (term, key); else `keys`. term_regex, cover_context and return_body are refused.
 // The first chunk is pulled before anything is sent, so a query that cannot
 // start (no coverage, unknown type, bad input) is a plain RpbErrorResp; a
 // failure later ends the stream with one.
@@ -29,26 +29,20 @@ export interface PbListingContext {
 
 /**
  * Pulls the first chunk now (errors become a plain error reply), then streams
- * the rest through `frame`. `frame` returns undefined for an empty chunk that
- * is not the last: an empty message encodes to no bytes, which clients (the
- * Node client among them) cannot tell from a bodyless reply.
+ * every chunk with data through `data` and ends with `done()`, a message that
+ * carries nothing else but `done` (and, for 2i, the continuation): Riak sends
+ * it so, and its clients (riakc, the Java client) drop data in the `done`
+ * message. `data` returns undefined for an empty chunk: an empty message
+ * encodes to no bytes, which clients cannot tell from a bodyless reply.
  */
-async function streamed<T>(source: AsyncGenerator<T>, frame: (chunk: T | undefined, done: boolean) => Buffer | undefined): Promise<AsyncIterable<Buffer>> {
+async function streamed<T>(source: AsyncGenerator<T>, data: (chunk: T) => Buffer | undefined, done: () => Buffer): Promise<AsyncIterable<Buffer>> {
   const first = await source.next();
   return (async function* () {
-    if (first.done !== true) {
-      let current: T = first.value;
-      for (let next = await source.next(); next.done !== true; next = await source.next()) {
-        const out = frame(current, false);
-        if (out) yield out;
-        current = next.value;
-      }
-      const last = frame(current, true);
-      if (last) yield last;
-      return;
+    for (let next = first; next.done !== true; next = await source.next()) {
+      const out = data(next.value);
+      if (out) yield out;
     }
-    const last = frame(undefined, true);
-    if (last) yield last;
+    yield done();
   })();
 }
 
@@ -59,14 +53,24 @@ export async function handleListing(req: ListingRequest, ctx: PbListingContext):
       const type = typeOf(m.type);
       const bucket = text(m.bucket, 'bucket');
       const keys = ctx.kv.listKeys({ bucketType: type, bucket }, { props: ctx.bucketProps(type, bucket), signal: ctx.signal, ...timeoutOf(m.timeout) });
-      return streamed(keys, (chunk, done) => (done || (chunk?.length ?? 0) > 0 ? encodeMessage('RpbListKeysResp', { keys: (chunk ?? []).map(bytesOf), ...(done ? { done: true } : {}) }) : undefined));
+      return streamed(
+        keys,
+        (chunk) => (chunk.length > 0 ? encodeMessage('RpbListKeysResp', { keys: chunk.map(bytesOf) }) : undefined),
+        () => encodeMessage('RpbListKeysResp', { done: true }),
+      );
     }
     case 'RpbListBucketsReq': {
       const m = req.message;
       const type = typeOf(m.type);
       if (!ctx.typeExists(type)) throw new RondoError('kv_unknown_bucket_type', `unknown bucket type ${type}`);
       const buckets = ctx.kv.listBuckets(type, { signal: ctx.signal, ...timeoutOf(m.timeout) });
-      if (m.stream === true) return streamed(buckets, (chunk, done) => (done || (chunk?.length ?? 0) > 0 ? encodeMessage('RpbListBucketsResp', { buckets: (chunk ?? []).map(bytesOf), ...(done ? { done: true } : {}) }) : undefined));
+      if (m.stream === true) {
+        return streamed(
+          buckets,
+          (chunk) => (chunk.length > 0 ? encodeMessage('RpbListBucketsResp', { buckets: chunk.map(bytesOf) }) : undefined),
+          () => encodeMessage('RpbListBucketsResp', { done: true }),
+        );
+      }
       const all: Buffer[] = [];
       for await (const chunk of buckets) all.push(...chunk.map(bytesOf));
       return encodeMessage('RpbListBucketsResp', { buckets: all, done: true });
@@ -81,7 +85,18 @@ export async function handleListing(req: ListingRequest, ctx: PbListingContext):
           ...(continuation !== undefined ? { continuation: bytesOf(continuation) } : {}),
           ...(done ? { done: true } : {}),
         });
-      if (m.stream === true) return streamed(chunks, (chunk, done) => (done || (chunk?.hits.length ?? 0) > 0 ? resp(chunk?.hits ?? [], chunk?.continuation, done) : undefined));
+      if (m.stream === true) {
+        // The continuation of a page cut by max_results goes with the final done message, as Riak sends it.
+        let continuation: string | undefined;
+        return streamed(
+          chunks,
+          (chunk) => {
+            continuation = chunk.continuation ?? continuation;
+            return chunk.hits.length > 0 ? resp(chunk.hits, undefined, false) : undefined;
+          },
+          () => resp([], continuation, true),
+        );
+      }
       const hits: { term?: string | number; key: string }[] = [];
       let continuation: string | undefined;
       for await (const chunk of chunks) {

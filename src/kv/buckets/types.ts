@@ -17,7 +17,9 @@ import type { NodeName } from '../../core/env.js';
 import { get, list, put, remove } from '../../core/metadata/index.js';
 import type { MetadataState } from '../../core/metadata/index.js';
 import { assert } from '../../core/errors.js';
-import { BadBucketNameError, BadBucketTypeError, BucketTypeStateError, UnknownBucketTypeError } from './errors.js';
+import { BUCKET_TYPE_FEATURES_AVAILABLE } from '../constants.js';
+import { BadBucketNameError, BadBucketPropsError, BadBucketTypeError, BucketTypeStateError, UnknownBucketTypeError } from './errors.js';
+import type { PropProblem } from './errors.js';
 import { DEFAULT_TYPE, QUORUM_PROPS, READ_ONLY_PROPS, defaultTypeProps, overlayProps, propValue } from './props.js';
 import type { Props } from './props.js';
 import { validateProps } from './validate.js';
@@ -41,6 +43,30 @@ export interface BucketTypeInfo {
 export interface BucketOptions {
   /** option: nValMax */
   nValMax?: number;
+  /** Which bucket type features this build serves; a type asking for another is refused at creation. */
+  features?: BucketTypeFeatures;
+}
+
+/** Bucket type features that change how a bucket is served (consistent=true, datatype). */
+export interface BucketTypeFeatures {
+  consistent: boolean;
+  datatype: boolean;
+}
+
+/**
+ * A type that asks for a feature this build does not serve would be served as
+ * plain eventual KV, silently breaking its promise (strong consistency, CRDT
+ * merges): refuse it, naming the property.
+ */
+function refuseUnavailableFeatures(props: Props, features: BucketTypeFeatures): void {
+  const problems: PropProblem[] = [];
+  if (props.consistent === true && !features.consistent) {
+    problems.push({ property: 'consistent', reason: 'strongly consistent bucket types are not available in this version of Rondo' });
+  }
+  if (props.datatype !== undefined && !features.datatype) {
+    problems.push({ property: 'datatype', reason: `data types (datatype ${props.datatype}) are not available in this version of Rondo` });
+  }
+  if (problems.length > 0) throw new BadBucketPropsError(problems);
 }
 
 interface StoredType {
@@ -89,6 +115,7 @@ export function createType(state: MetadataState, name: string, props: Readonly<R
   }
   // Like Riak, a re-create before activation starts again from the defaults.
   const validated = validateProps(props, { creatingType: true, nValMax: opts.nValMax });
+  refuseUnavailableFeatures(validated, opts.features ?? BUCKET_TYPE_FEATURES_AVAILABLE);
   const stored: StoredType = { status: 'created', props: validated, claimant: writer };
   return put(state, BUCKET_TYPES_PREFIX, name, stored, writer);
 }

@@ -25,14 +25,19 @@ import {
 
 const ALL = { allNodesHaveIt: true };
 
+// The data model keeps datatype and consistent as Riak does; which features a
+// build serves is checked at creation (see the refusal test below), so the
+// model's own tests create such types as a build with every feature would.
+const EVERY_FEATURE = { features: { consistent: true, datatype: true } };
+
 function activeType(name: string, props: Record<string, unknown> = {}, state = emptyMetadata()): MetadataState {
-  return activateType(createType(state, name, props, 'n1'), name, ALL, 'n1');
+  return activateType(createType(state, name, props, 'n1', EVERY_FEATURE), name, ALL, 'n1');
 }
 
 test('create → status → activate → update → list', () => {
   let s = emptyMetadata();
   assert.equal(typeStatus(s, 'maps'), 'undefined');
-  s = createType(s, 'maps', { datatype: 'map' }, 'n1');
+  s = createType(s, 'maps', { datatype: 'map' }, 'n1', EVERY_FEATURE);
   assert.equal(typeStatus(s, 'maps'), 'created');
   assert.equal(typeStatus(s, 'maps', ALL), 'ready');
   assert.throws(() => effectiveProps(s, 'maps', 'b'), { name: 'UnknownBucketTypeError', message: "bucket type 'maps' is not active" });
@@ -76,9 +81,20 @@ test('type names are checked; unknown types are refused', () => {
   assert.equal(getType(s, 'nope'), undefined);
 });
 
+test('a type asking for a feature this build does not serve is refused at creation, and nothing is stored', () => {
+  const s = emptyMetadata();
+  assert.throws(() => createType(s, 'strong', { consistent: true }, 'n1'), { code: 'kv_bad_props', message: /consistent: strongly consistent bucket types are not available/ });
+  assert.throws(() => createType(s, 'maps', { datatype: 'map', allow_mult: true }, 'n1'), { code: 'kv_bad_props', message: /datatype: data types \(datatype map\) are not available/ });
+  assert.throws(() => createType(s, 'both', { datatype: 'set', consistent: true }, 'n1'), (e: unknown) => e instanceof BadBucketPropsError && e.problems.length === 2);
+  for (const name of ['strong', 'maps', 'both']) assert.equal(getType(s, name), undefined, `${name} was not stored`);
+  assert.equal(getType(createType(s, 'plain', { consistent: false, n_val: 2 }, 'n1'), 'plain')?.props.n_val, 2, 'consistent=false is plain KV and accepted');
+  assert.equal(getType(createType(s, 'maps', { datatype: 'map' }, 'n1', { features: { consistent: false, datatype: true } }), 'maps')?.props.datatype, 'map', 'each feature lifts its own refusal');
+  assert.throws(() => createType(s, 'strong', { consistent: true }, 'n1', { features: { consistent: false, datatype: true } }), { code: 'kv_bad_props', message: /consistent/ });
+});
+
 test('a re-create before activation replaces the earlier one', () => {
-  let s = createType(emptyMetadata(), 't', { datatype: 'set', n_val: 5 }, 'n1');
-  s = createType(s, 't', { datatype: 'counter' }, 'n1');
+  let s = createType(emptyMetadata(), 't', { datatype: 'set', n_val: 5 }, 'n1', EVERY_FEATURE);
+  s = createType(s, 't', { datatype: 'counter' }, 'n1', EVERY_FEATURE);
   assert.equal(getType(s, 't')?.props.datatype, 'counter');
   assert.equal(getType(s, 't')?.props.n_val, 3, 'starts again from the defaults');
 });
@@ -128,7 +144,7 @@ function apply(states: MetadataState[], [kind, replica, t, v]: Op): void {
   const type = TYPES[t % TYPES.length] as string;
   const s = states[i] as MetadataState;
   const ops: (() => MetadataState)[] = [
-    () => createType(s, type, { n_val: 1 + (v % 5), datatype: v % 2 === 0 ? 'set' : 'counter' }, self),
+    () => createType(s, type, { n_val: 1 + (v % 5), datatype: v % 2 === 0 ? 'set' : 'counter' }, self, EVERY_FEATURE),
     () => activateType(s, type, { allNodesHaveIt: v % 3 !== 0 }, self),
     () => updateType(s, type, { n_val: 1 + (v % 5), r: 1 }, self),
     () => setBucketProps(s, type, `b${v % 2}`, { r: 1 + (v % 2), search_index: `i${v}` }, self),
@@ -163,8 +179,8 @@ test('replicas changing types concurrently converge after merge', () => {
 });
 
 test('two replicas create the same type concurrently: both end with the same one', () => {
-  const a = createType(emptyMetadata(), 't', { datatype: 'set' }, 'n1');
-  const b = createType(emptyMetadata(), 't', { datatype: 'map' }, 'n2');
+  const a = createType(emptyMetadata(), 't', { datatype: 'set' }, 'n1', EVERY_FEATURE);
+  const b = createType(emptyMetadata(), 't', { datatype: 'map' }, 'n2', EVERY_FEATURE);
   const ab = mergeMetadata(a, b);
   assert.ok(metadataEqual(ab, mergeMetadata(b, a)));
   assert.equal(getType(ab, 't')?.props.datatype, 'map', 'same version: the greater writer wins');
