@@ -162,4 +162,6 @@ export interface MembershipOutput {
   persist: boolean;
   /** This node is exiting or removed: the host may shut it down. */
   left: boolean;
+  /** A peer's gossip was refused (malformed, or another cluster, ring_size or target_n_val) and why: the host logs it. */
+  refused?: { from: NodeName; reason: string };
 }
