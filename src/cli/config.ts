@@ -1,7 +1,7 @@
 // Node configuration: defaults < config file (JSON) < environment (RONDO_*) < flags.
 import { readFileSync } from 'node:fs';
-import { HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_CONCURRENCY_MAX, RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
-import { OBJECT_BYTES_MAX, OBJECT_BYTES_WARN, SIBLINGS_MAX, SIBLINGS_WARN } from '../kv/constants.js';
+import { FRAME_BYTES_MAX, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_CONCURRENCY_MAX, RING_SIZE_DEFAULT, TARGET_N_VAL_DEFAULT } from '../core/constants.js';
+import { OBJECT_BYTES_MAX, OBJECT_BYTES_MAX_CEILING, OBJECT_BYTES_WARN, SIBLINGS_MAX, SIBLINGS_WARN } from '../kv/constants.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { validateRingSize } from '../core/ring/hash.js';
 
@@ -23,7 +23,7 @@ export interface NodeConfig {
   deleteMode: string;
   /** Objects above this many bytes are stored with a warning in the log. */
   objectBytesWarn: number;
-  /** Objects above this many bytes are refused (HTTP 413). */
+  /** Objects above this many bytes are refused (HTTP 413). At most OBJECT_BYTES_MAX_CEILING: an object must fit one internal frame. */
   objectBytesMax: number;
   /** Keys with more siblings than this are stored with a warning. */
   siblingsWarn: number;
@@ -123,6 +123,9 @@ export function resolveConfig(...sources: ConfigSource[]): NodeConfig {
     handoffConcurrency: toInt('handoffConcurrency', merged.handoffConcurrency),
   };
   if (!(config.handoffConcurrency >= 1 && config.handoffConcurrency <= HANDOFF_CONCURRENCY_MAX)) throw new InvalidArgumentError(`handoffConcurrency must be 1..${HANDOFF_CONCURRENCY_MAX}`);
+  if (!(config.objectBytesMax > 0 && config.objectBytesMax <= OBJECT_BYTES_MAX_CEILING)) {
+    throw new InvalidArgumentError(`objectBytesMax must be 1..${OBJECT_BYTES_MAX_CEILING} bytes: an object travels between nodes in one frame of at most ${FRAME_BYTES_MAX} bytes with its message`);
+  }
   if (!(config.objectBytesWarn > 0 && config.objectBytesWarn <= config.objectBytesMax)) throw new InvalidArgumentError('objectBytesWarn must be positive and at most objectBytesMax');
   if (!(config.siblingsWarn > 0 && config.siblingsWarn <= config.siblingsMax)) throw new InvalidArgumentError('siblingsWarn must be positive and at most siblingsMax');
   parseDeleteMode(config.deleteMode);

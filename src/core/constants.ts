@@ -23,7 +23,8 @@ export const TARGET_N_VAL_DEFAULT = 4; // option: targetNVal
 export const N_VAL_DEFAULT = 3;
 
 // --- transport ---
-export const FRAME_BYTES_MAX = 64 * 1024 * 1024; // option: frameBytesMax
+export const FRAME_BYTES_MAX = 64 * 1024 * 1024; // option: frameBytesMax (a message larger than one frame fails its request: MessageTooLargeError)
+export const FRAME_BYTES_MIN = 1_024; // frameBytesMax may not be set below this (a handshake must fit one frame)
 export const OUTBOUND_QUEUE_MESSAGES_MAX = 10_000; // option: outboundQueueMessagesMax (per peer, per channel)
 export const OUTBOUND_QUEUE_BYTES_MAX = 64 * 1024 * 1024; // option: outboundQueueBytesMax (per peer, per channel)
 export const BATCH_FRAME_BYTES_MAX = 256 * 1024; // messages queued together leave in batch frames of at most this (a larger message travels alone)
@@ -56,6 +57,7 @@ export const SWIM_RELAYS_MAX = 64; // option: relaysMax (ping-req relays in flig
 // --- membership and gossip ---
 export const GOSSIP_INTERVAL_MS = 500; // option: gossipIntervalMs
 export const GOSSIP_FANOUT = 1; // peers per gossip round (plus a push on every ring change)
+export const GOSSIP_REFUSALS_LOGGED_MAX = 256; // (peer, reason) pairs of refused ring gossip already logged once; when full the record starts over (a peer may be logged again)
 
 // --- cluster metadata ---
 export const METADATA_GOSSIP_INTERVAL_MS = 1_000; // option: metadataGossipIntervalMs; a digest to one random member this often
@@ -88,6 +90,7 @@ assert(SWIM_PROBE_TIMEOUT_MS < SWIM_PROBE_INTERVAL_MS, 'probe timeout fits in a 
 assert(SWIM_SUSPICION_TIMEOUT_MIN_MS <= SWIM_SUSPICION_TIMEOUT_MS, 'suspicion timeout range ordered');
 assert(SWIM_DIRECT_EVIDENCE_GRACE_MS < SWIM_PROBE_INTERVAL_MS + SWIM_SUSPICION_TIMEOUT_MIN_MS, 'direct-evidence grace ends before the first dead claim can exist');
 assert(RECONNECT_BACKOFF_MIN_MS < RECONNECT_BACKOFF_MAX_MS, 'backoff range ordered');
+assert(FRAME_BYTES_MIN <= BATCH_FRAME_BYTES_MAX && BATCH_FRAME_BYTES_MAX < FRAME_BYTES_MAX, 'a batch frame fits a frame');
 assert(HANDOFF_RESEND_MS < HANDOFF_STALL_TIMEOUT_MS, 'a stalled transfer gets resends before it is abandoned');
 assert(HANDOFF_BATCH_BYTES_MAX <= HANDOFF_INFLIGHT_BYTES_MAX && HANDOFF_INFLIGHT_BYTES_MAX < OUTBOUND_QUEUE_BYTES_MAX, 'a batch fits the window, the window fits a peer queue');
 // A killed node must be seen down within 5 s: one probe period to notice, the

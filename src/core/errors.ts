@@ -8,6 +8,8 @@ export type ErrorCode =
   | 'peer_unreachable'
   | 'handshake_refused'
   | 'frame_invalid'
+  // A message too large for one transport frame: it fails its own request, never the connection.
+  | 'message_too_large'
   | 'timeout'
   | 'aborted'
   | 'invalid_argument'
@@ -58,6 +60,21 @@ export class HandshakeRefusedError extends RondoError {
 export class FrameInvalidError extends RondoError {
   constructor(message: string) {
     super('frame_invalid', message);
+  }
+}
+/**
+ * A message to a peer does not fit one transport frame (frameBytesMax). Only
+ * the request that carried it fails; nothing is queued, and the connection and
+ * the messages batched with others are untouched. HTTP 413.
+ */
+export class MessageTooLargeError extends RondoError {
+  /** The message's encoded size and the limit it exceeds (unknown for an error rebuilt from a peer's reply). */
+  readonly bytes: number | undefined;
+  readonly limitBytes: number | undefined;
+  constructor(message: string, bytes?: number, limitBytes?: number) {
+    super('message_too_large', message);
+    this.bytes = bytes;
+    this.limitBytes = limitBytes;
   }
 }
 export class TimeoutError extends RondoError {

@@ -1,5 +1,6 @@
 // Every limit and default of the KV layer in one place. Each is named for what
 // it bounds, carries its unit, and names the option that overrides it.
+import { FRAME_BYTES_MAX } from '../core/constants.js';
 import { assert } from '../core/errors.js';
 
 const MIB = 1024 * 1024;
@@ -11,7 +12,15 @@ export const OBJECT_FORMAT_VERSION = 2;
 export const CONTEXT_FORMAT_VERSION = 1;
 // Riak's warn_object_size / max_object_size and warn_siblings / max_siblings.
 export const OBJECT_BYTES_WARN = 5 * MIB; // option: objectBytesWarn (above it a put succeeds with a warning)
-export const OBJECT_BYTES_MAX = 50 * MIB; // option: objectBytesMax (above it a put is refused, 413)
+export const OBJECT_BYTES_MAX = 50 * MIB; // option: objectBytesMax (above it, encoded, a put is refused, 413; a replica refuses a merge above it too)
+/**
+ * What a KV message adds to the one object it carries, at most: key, props,
+ * causal context (CONTEXT_BYTES_MAX) and envelopes of a put-coordinate, a
+ * reply's warnings. A bound with room to spare, not an exact size.
+ */
+export const KV_MESSAGE_OVERHEAD_BYTES_MAX = 1 * MIB;
+/** objectBytesMax may not exceed this: an object, in the message that carries it between nodes, must fit one transport frame. */
+export const OBJECT_BYTES_MAX_CEILING = FRAME_BYTES_MAX - KV_MESSAGE_OVERHEAD_BYTES_MAX;
 export const SIBLINGS_WARN = 25; // option: siblingsWarn (above it a put succeeds with a warning)
 export const SIBLINGS_MAX = 100; // option: siblingsMax (above it a put is refused)
 /** How far ahead of local wall time a remote timestamp may be before it is refused. */
@@ -33,6 +42,8 @@ assert(OBJECT_BYTES_WARN < OBJECT_BYTES_MAX, 'object size warning below the refu
 assert(SIBLINGS_WARN < SIBLINGS_MAX, 'sibling warning below the refusal limit');
 assert(VTAG_CHARS <= VTAG_CHARS_MAX, 'generated vtags are accepted');
 assert(OBJECT_BYTES_MAX < 2 ** 31, 'object sizes fit a Buffer');
+assert(OBJECT_BYTES_MAX <= OBJECT_BYTES_MAX_CEILING, 'the default object limit fits a frame with its message');
+assert(KV_MESSAGE_OVERHEAD_BYTES_MAX > CONTEXT_BYTES_MAX + 64 * 1024, 'the message overhead covers a causal context and a key');
 
 // --- vnodes (src/kv/vnode) ---
 /** Keys a vnode remembers as changed while it hands off; beyond it the handoff starts over with a full fold. */

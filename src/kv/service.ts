@@ -22,7 +22,7 @@
 import { pack, unpack } from 'msgpackr';
 import type { ClusterNode } from '../core/node/cluster-node.js';
 import type { Env, NodeName, WireMessage } from '../core/env.js';
-import { AbortedError, PeerUnreachableError, RondoError, assert } from '../core/errors.js';
+import { AbortedError, InvalidArgumentError, MessageTooLargeError, PeerUnreachableError, RondoError, assert } from '../core/errors.js';
 import { DeadlineTable } from '../core/deadline/index.js';
 import { chashKey, keyPartition } from '../core/ring/hash.js';
 import { firstPreference, preflistFrom, primaryPartitions } from '../core/ring/preflist.js';
@@ -36,8 +36,10 @@ import { DeleteFsm } from './coord/delete-fsm.js';
 import { reasonOf, runFsm, type Dispatch, type Fsm, type VnodeTarget } from './coord/fsm.js';
 import { GetFsm, type GetAnswer } from './coord/get-fsm.js';
 import {
-  BACKGROUND_REQUEST_TIMEOUT_MS, COORD_TIMEOUT_MS_DEFAULT, DELETE_REAP_DELAY_MS_DEFAULT, N_VAL_DEFAULT, PENDING_VNODE_REQUESTS_MAX, SEEN_VNODE_REQUESTS_MAX,
+  BACKGROUND_REQUEST_TIMEOUT_MS, COORD_TIMEOUT_MS_DEFAULT, DELETE_REAP_DELAY_MS_DEFAULT, N_VAL_DEFAULT, PENDING_VNODE_REQUESTS_MAX, REAPS_SCHEDULED_MAX,
+  SEEN_VNODE_REQUESTS_MAX,
 } from './coord/limits.js';
+import { OBJECT_BYTES_MAX_CEILING } from './constants.js';
 import { parseKvMessage, replyMessage, requestMessage } from './coord/messages.js';
 import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
 import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type QuorumSpec } from './coord/quorum/index.js';
@@ -72,6 +74,8 @@ export interface KvServiceOptions {
   /** Object size and sibling limits (warn and refuse); Riak's defaults when absent. */
   objectLimits?: Partial<ObjectLimits>;
   pendingRequestsMax?: number; // default PENDING_VNODE_REQUESTS_MAX
+  /** Tombstone reaps waiting for their delay at once (default REAPS_SCHEDULED_MAX); beyond it a tombstone is kept, as with delete_mode keep. */
+  reapsScheduledMax?: number;
   /** Handoff limits and timings (HANDOFF_DEFAULTS when absent). */
   handoff?: Partial<HandoffOptions>;
 }
@@ -155,7 +159,10 @@ export class KvService {
   private readonly requests: RequestTable;
   private readonly nVal: number;
   private readonly reapDelayMs: number | undefined; // undefined = keep tombstones
+  /** Reaps waiting for their delay (bounded by reapsScheduledMax; each leaves the set when it fires or at stop). */
   private readonly reapTimers = new Set<number>();
+  private readonly reapsScheduledMax: number;
+  private reapsSkipped = 0;
   /**
    * Recent (sender, reqId) of coordinated writes we ran. A network that
    * duplicates a put-coordinate must not make the vnode issue a second dot
@@ -182,6 +189,12 @@ export class KvService {
     this.reapDelayMs = mode === 'keep' ? undefined : mode === 'immediate' ? 0 : mode.delayMs;
     assert(Number.isSafeInteger(this.nVal) && this.nVal >= 1, 'nVal is a positive integer');
     assert(this.reapDelayMs === undefined || (Number.isFinite(this.reapDelayMs) && this.reapDelayMs >= 0), 'delete_mode delay is non-negative');
+    this.reapsScheduledMax = opts.reapsScheduledMax ?? REAPS_SCHEDULED_MAX;
+    assert(Number.isSafeInteger(this.reapsScheduledMax) && this.reapsScheduledMax > 0, 'reapsScheduledMax is a positive integer');
+    const objectBytesMax = opts.objectLimits?.objectBytesMax;
+    if (objectBytesMax !== undefined && !(Number.isSafeInteger(objectBytesMax) && objectBytesMax > 0 && objectBytesMax <= OBJECT_BYTES_MAX_CEILING)) {
+      throw new InvalidArgumentError(`objectBytesMax must be an integer in 1..${OBJECT_BYTES_MAX_CEILING}: an object must fit one transport frame with its message`);
+    }
     this.vnodeEpoch = bumpEpoch(opts.env);
     const clock = new HybridClock();
     const engine = opts.engine;
@@ -230,6 +243,11 @@ export class KvService {
     for (const id of this.reapTimers) this.env.clearTimer(id);
     this.reapTimers.clear();
     await this.host.stopAll();
+  }
+
+  /** Reaps waiting for their delay now, and tombstones kept because reapsScheduledMax were waiting already. */
+  reapStats(): { scheduled: number; skipped: number } {
+    return { scheduled: this.reapTimers.size, skipped: this.reapsSkipped };
   }
 
   /** The key's preference list as this node sees the ring and who is up (shared: do not modify it). */
@@ -362,6 +380,12 @@ export class KvService {
 
   private scheduleReap(ref: KeyRef, targets: readonly VnodeTarget[], expectedContext: VersionVector): void {
     if (this.stopped || this.reapDelayMs === undefined) return;
+    if (this.reapTimers.size >= this.reapsScheduledMax) {
+      // Bounded: this tombstone stays, as with delete_mode keep (a later write and delete of the key reaps anew).
+      this.reapsSkipped++;
+      this.env.log.debug({ key: describeKey(ref), scheduled: this.reapTimers.size }, 'reap not scheduled: too many waiting; the tombstone is kept');
+      return;
+    }
     const id = this.env.setTimer(this.reapDelayMs, () => {
       this.reapTimers.delete(id);
       for (const target of targets) {
@@ -377,7 +401,7 @@ export class KvService {
   /** Run a command on a vnode: our own directly, a peer's through a request. */
   private readonly dispatch: Dispatch = (target, command, timeoutMs, done) =>
     this.send(target, command, timeoutMs, false, (outcome) => {
-      if (!outcome.ok) return done({ kind: 'failed', reason: reasonOf(outcome.error) });
+      if (!outcome.ok) return done({ kind: 'failed', reason: reasonOf(outcome.error), error: outcome.error });
       const durable = pendingDurability(outcome.reply);
       if (durable === undefined) return done({ kind: 'reply', reply: outcome.reply });
       if (!EARLY_REPORTED_COMMANDS.has(command.kind)) return afterDurable(outcome.reply, durable, (settled) => done(settled.ok ? { kind: 'reply', reply: settled.reply } : { kind: 'failed', reason: reasonOf(settled.error) }));
@@ -409,9 +433,15 @@ export class KvService {
       return done({ ok: false, error: err instanceof RondoError ? err : new RondoError('internal', String(err)) });
     }
     const primaryEpoch = target.primary === true ? this.cluster.ring().ownership.epoch : undefined;
-    if (!this.cluster.send(target.node, requestMessage(reqId, target.partition, command, { forwarded, ...(primaryEpoch === undefined ? {} : { primaryEpoch }) }))) {
-      this.requests.fail(reqId, new PeerUnreachableError(`could not send to ${target.node}`));
+    const failure = this.cluster.trySend(target.node, requestMessage(reqId, target.partition, command, { forwarded, ...(primaryEpoch === undefined ? {} : { primaryEpoch }) }));
+    if (failure === undefined) return;
+    if (failure instanceof MessageTooLargeError) {
+      // Resending can never help: this request fails with the reason (413), and only this request.
+      const error = new MessageTooLargeError(`${command.kind} on vnode ${target.partition} of ${target.node}: ${failure.message}`, failure.bytes, failure.limitBytes);
+      this.requests.fail(reqId, error);
+      return;
     }
+    this.requests.fail(reqId, new PeerUnreachableError(`could not send to ${target.node}: ${failure.message}`));
   }
 
   /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
@@ -445,7 +475,16 @@ export class KvService {
       return;
     }
     const reply = (r: KvReply): void => {
-      this.cluster.send(from, replyMessage(reqId, r));
+      const failure = this.cluster.trySend(from, replyMessage(reqId, r));
+      if (failure === undefined) return;
+      if (!(failure instanceof MessageTooLargeError)) {
+        this.env.log.debug({ to: from, reqId, err: failure.message }, 'kv reply not sent'); // lost like any message: the requester times out
+        return;
+      }
+      // The reply cannot fit one frame: answer its error instead, so the requester fails this request at once (413).
+      const message = `${command.kind} on vnode ${partition} of ${this.name}: the reply is ${failure.bytes} bytes, over the frame limit ${failure.limitBytes}`;
+      this.env.log.warn({ to: from, reqId, kind: command.kind, bytes: failure.bytes }, message);
+      this.cluster.send(from, replyMessage(reqId, { kind: 'error', code: failure.code, message }));
     };
     const ring = this.cluster.ring();
     if (partition >= ring.ringSize) {

@@ -10,7 +10,7 @@ import {
   HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
 } from '../constants.js';
 import type { Env, NodeName, TimerId, WireMessage } from '../env.js';
-import { InvalidArgumentError, RondoError, assert } from '../errors.js';
+import { InvalidArgumentError, MessageTooLargeError, RondoError, assert } from '../errors.js';
 import type { RingState } from '../membership/index.js';
 import type { AdminReply } from '../node/admin-messages.js';
 import type { ClusterNode } from '../node/cluster-node.js';
@@ -322,7 +322,15 @@ export class HandoffManager<Command, Reply> {
       env: this.env,
       host: this.host,
       limits: this.options,
-      send: (peer, msg, channel) => this.cluster.send(peer, msg, channel),
+      send: (peer, msg, channel) => {
+        const failure = this.cluster.trySend(peer, msg, channel);
+        if (failure === undefined) return true;
+        // A batch that cannot fit one frame is never delivered by resending it: fail this transfer now (it is
+        // retried later from scratch and deletes nothing meanwhile); lost or refused sends are resent.
+        if (failure instanceof MessageTooLargeError) transfer.cancel(failure);
+        else this.env.log.debug({ id, to: peer, type: msg.type, err: failure.message }, 'handoff message not sent');
+        return false;
+      },
       switchState: (p, newOwner) => this.switchState(p, newOwner),
       mayDrop: (p) => !this.mustKeep(this.cluster.ring(), p),
       onSlotFreed: () => this.scheduleCheck(0),

@@ -13,6 +13,7 @@ import { adoptableFromGossip, adoptRing, clearStaged, hasLeft, isAlone, markDown
 import { commit, housekeeping, plan } from './plan.js';
 import { mergeRings, presentMembers, ringDigest, ringsEqual, singletonRing, transferKey, writeMember } from './ring-state.js';
 import { memberStatus, ringStatus } from './status.js';
+import { ringShapeMismatch, ringStateProblem } from './validate.js';
 import type { AdminCommand, AdminReply, MembershipInput, MembershipMessage, MembershipOutput, PendingTransfer, RingState } from './types.js';
 
 export interface MembershipCoreOptions {
@@ -38,6 +39,7 @@ interface StepContext {
   reply?: AdminReply;
   /** Pending transfers to self marked done in this step. */
   reported: PendingTransfer[];
+  refused?: { from: NodeName; reason: string };
 }
 
 export class MembershipCore {
@@ -104,9 +106,15 @@ export class MembershipCore {
   private onMessage(ctx: StepContext, from: NodeName, msg: MembershipMessage): void {
     if (msg.type === 'ring.gossip') {
       const ring = msg.ring;
-      if (ring.clusterName !== this.state.clusterName || ring.ringSize !== this.state.ringSize) return;
+      // The gossip filter: a malformed ring, or one of another cluster or shape, is refused whole (the host logs why).
+      const alone = isAlone(this.state, this.self);
+      const problem = ringStateProblem(ring) ?? ringShapeMismatch(this.state, ring, { adopting: alone });
+      if (problem !== undefined) {
+        ctx.refused = { from, reason: problem };
+        return;
+      }
       this.lastDigests.set(from, ringDigest(ring));
-      if (isAlone(this.state, this.self)) {
+      if (alone) {
         // A fresh node merges nothing: it takes a cluster's ring that lists it as a member (join reply lost), or ignores it.
         if (!adoptableFromGossip(ring, this.self)) return;
         this.state = ring;
@@ -217,6 +225,7 @@ export class MembershipCore {
     const left = hasLeft(this.state, this.self);
     const output: MembershipOutput = { send, ringChanged: changed, persist: changed, left };
     if (ctx.reply !== undefined) output.reply = ctx.reply;
+    if (ctx.refused !== undefined) output.refused = ctx.refused;
     return output;
   }
 

@@ -18,4 +18,5 @@ export {
   transferKey,
 } from './ring-state.js';
 export { memberStatus, ringStatus } from './status.js';
+export { ringShapeMismatch, ringStateProblem } from './validate.js';
 export * from './types.js';

@@ -171,4 +171,6 @@ export interface MembershipOutput {
    * off what it still holds, then steps 'start-over' (and may shut down).
    */
   left: boolean;
+  /** A peer's gossip was refused (malformed, or another cluster, ring_size or target_n_val) and why: the host logs it. */
+  refused?: { from: NodeName; reason: string };
 }

@@ -5,14 +5,14 @@
 // TCP) and in the simulator (SimEnv), which is what makes the simulator's
 // verdicts about this code mean something.
 import { pack, unpack } from 'msgpackr';
-import { TICK_INTERVAL_MS } from '../constants.js';
+import { GOSSIP_REFUSALS_LOGGED_MAX, TICK_INTERVAL_MS } from '../constants.js';
 import { isSwimMessage, NodeWatcher, SwimDetector, type DetectorOutput, type SwimConfig } from '../detector/index.js';
 import type { Channel, Env, NodeAddress, NodeName, TimerId, WireMessage } from '../env.js';
-import { assert, InvalidArgumentError, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
+import { assert, InvalidArgumentError, MessageTooLargeError, OverloadError, RondoError, UnknownPeerError } from '../errors.js';
 import { hasLeft, isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
 import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
 import { renderAdminReply } from './admin-render.js';
-import { JoinClient, isJoinMessage, type JoinMessage } from './join-client.js';
+import { JoinClient, isJoinMessage, joinMessageProblem, type JoinMessage } from './join-client.js';
 
 const RING_META_KEY = 'ring';
 const RESERVED_PREFIXES: ReadonlySet<string> = new Set(['swim', 'ring', 'node', 'admin']);
@@ -57,6 +57,8 @@ export class ClusterNode {
   private readonly services = new Map<string, ClusterService>();
   /** onLeft listeners were told of the current leave (cleared once this node is a member again, so a later leave is told too). */
   private leftReported = false;
+  /** "peer\u0000reason" of gossip refusals already logged: one warn line per peer and reason (bounded: cleared when full). */
+  private readonly refusalsLogged = new Set<string>();
 
   constructor(opts: ClusterNodeOptions) {
     this.opts = opts;
@@ -251,7 +253,9 @@ export class ClusterNode {
     } else if (isMembershipMessage(msg)) {
       this.applyMembership(this.membership.step({ type: 'message', from, msg }, nowMs));
     } else if (isJoinMessage(msg)) {
-      this.join.receive(from, msg as JoinMessage, this.membership);
+      const problem = joinMessageProblem(msg);
+      if (problem !== undefined) this.env.log.warn({ from, type: msg.type, problem }, `dropping malformed ${msg.type} from ${from}: ${problem}`);
+      else this.join.receive(from, msg as JoinMessage, this.membership);
     } else {
       const service = this.services.get(msg.type.slice(0, Math.max(0, msg.type.indexOf('.'))));
       if (service) service.receive(from, msg);
@@ -272,6 +276,7 @@ export class ClusterNode {
   }
 
   private applyMembership(out: MembershipOutput): void {
+    if (out.refused !== undefined) this.logRefusal(out.refused.from, out.refused.reason);
     // Persist before send: a peer must never learn of a ring we could forget.
     if (out.persist) this.env.meta.save(RING_META_KEY, pack(this.membership.ring()));
     if (out.ringChanged) this.syncPeers();
@@ -283,6 +288,15 @@ export class ClusterNode {
       this.env.log.info({}, 'this node has left the cluster');
       for (const listener of this.leftListeners) listener();
     }
+  }
+
+  /** A peer's ring was refused: say so once (it gossips every round), with what to fix. */
+  private logRefusal(from: NodeName, reason: string): void {
+    const key = `${from}\u0000${reason}`;
+    if (this.refusalsLogged.has(key)) return;
+    if (this.refusalsLogged.size >= GOSSIP_REFUSALS_LOGGED_MAX) this.refusalsLogged.clear();
+    this.refusalsLogged.add(key);
+    this.env.log.warn({ from, reason }, `refusing ring gossip from ${from}: ${reason}; its rings are ignored until they match (check ringSize, targetNVal and clusterName)`);
   }
 
   private notifyChange(): void {
@@ -301,19 +315,31 @@ export class ClusterNode {
 
   /**
    * Send a message to a peer, for the core and for registered services.
-   * Returns false when it could not be queued (a full queue or an unknown
-   * peer): callers treat that like a lost message, which every protocol here
-   * tolerates.
+   * Returns false when it could not be queued (a full queue, an unknown peer,
+   * or a message too large for one frame): callers treat that like a lost
+   * message, which every protocol here tolerates. Callers that answer a
+   * request use trySend, to fail that request with the reason.
    */
   send<M extends WireMessage>(to: NodeName, msg: M, channel: Channel = 'control'): boolean {
+    const failure = this.trySend(to, msg, channel);
+    if (failure === undefined) return true;
+    if (failure instanceof MessageTooLargeError) this.env.log.warn({ to, type: msg.type, bytes: failure.bytes }, `message not sent: ${failure.message}`);
+    else this.env.log.debug({ to, type: msg.type, err: failure.message }, 'message not sent');
+    return false;
+  }
+
+  /**
+   * Send a message to a peer. Returns undefined once it is queued, else the
+   * typed reason it was not (OverloadError, UnknownPeerError,
+   * MessageTooLargeError); never throws those. Anything else is a bug and is
+   * thrown.
+   */
+  trySend<M extends WireMessage>(to: NodeName, msg: M, channel: Channel = 'control'): OverloadError | UnknownPeerError | MessageTooLargeError | undefined {
     try {
       this.env.net.send(to, msg, channel);
-      return true;
+      return undefined;
     } catch (err) {
-      if (err instanceof OverloadError || err instanceof UnknownPeerError) {
-        this.env.log.debug({ to, type: msg.type, err: err.message }, 'message not sent');
-        return false;
-      }
+      if (err instanceof OverloadError || err instanceof UnknownPeerError || err instanceof MessageTooLargeError) return err;
       throw err;
     }
   }

@@ -6,7 +6,7 @@
 import { JOIN_RESEND_INTERVAL_MS, JOIN_TIMEOUT_MS } from '../constants.js';
 import type { Env, NodeAddress, NodeName, WireMessage } from '../env.js';
 import { InvalidArgumentError, PlanInvalidError, RondoError, TimeoutError } from '../errors.js';
-import { isAlone, type MembershipCore, type MembershipInput, type MembershipOutput, type RingState } from '../membership/index.js';
+import { isAlone, ringStateProblem, type MembershipCore, type MembershipInput, type MembershipOutput, type RingState } from '../membership/index.js';
 
 export type JoinMessage =
   | { type: 'node.join-request'; node: NodeName; address: NodeAddress; clusterName: string }
@@ -15,6 +15,25 @@ export type JoinMessage =
 
 export function isJoinMessage(msg: WireMessage): msg is JoinMessage {
   return msg.type === 'node.join-request' || msg.type === 'node.join-accept' || msg.type === 'node.join-refused';
+}
+
+/** Why a join message from a peer is malformed, or undefined when it is well-formed. */
+export function joinMessageProblem(msg: JoinMessage): string | undefined {
+  const m = msg as unknown as Record<string, unknown>;
+  switch (msg.type) {
+    case 'node.join-request':
+      return typeof m.node === 'string' && m.node !== '' && typeof m.address === 'string' && typeof m.clusterName === 'string' ? undefined : 'join request without node/address/clusterName strings';
+    case 'node.join-accept': {
+      const problem = ringStateProblem(m.ring);
+      return problem === undefined ? undefined : `join accept with a malformed ring: ${problem}`;
+    }
+    case 'node.join-refused':
+      return typeof m.reason === 'string' ? undefined : 'join refusal without a reason';
+    default: {
+      const never: never = msg;
+      return `unknown join message ${String((never as { type?: unknown }).type)}`;
+    }
+  }
 }
 
 interface PendingJoin {
@@ -74,7 +93,8 @@ export class JoinClient {
     try {
       this.opts.env.net.send(pending.seed, request);
     } catch (err) {
-      this.opts.env.log.debug({ seed: pending.seed, err: (err as Error).message }, 'join request not sent; will retry');
+      if (!(err instanceof RondoError)) throw err;
+      this.opts.env.log.debug({ seed: pending.seed, err: err.message }, 'join request not sent; will retry');
     }
   }
 
@@ -127,7 +147,8 @@ export class JoinClient {
     try {
       this.opts.env.net.send(from, reply);
     } catch (err) {
-      this.opts.env.log.debug({ to: from, err: (err as Error).message }, 'join reply not sent; the joiner will retry');
+      if (!(err instanceof RondoError)) throw err;
+      this.opts.env.log.debug({ to: from, err: err.message }, 'join reply not sent; the joiner will retry');
     }
   }
 

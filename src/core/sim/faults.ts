@@ -1,7 +1,7 @@
 // Network fault settings and presets. All probabilities are per message and
 // decided by the network's seeded stream.
 import { assert } from '../errors.js';
-import { SIM_IN_FLIGHT_MESSAGES_MAX } from './limits.js';
+import { SIM_IN_FLIGHT_MESSAGES_MAX, SIM_MESSAGE_BYTES_MAX } from './limits.js';
 
 export interface NetworkFaults {
   latencyMsBase: number;
@@ -20,6 +20,8 @@ export interface NetworkFaults {
   duplicateProbability: number;
   /** Per (sender, peer) pair; send throws OverloadError beyond it, like the transport's outbound queue. */
   inFlightMessagesMax: number;
+  /** Encoded bytes of one message; send throws MessageTooLargeError beyond it, like the transport's frame limit. */
+  messageBytesMax: number;
 }
 
 /** Realistic latency, no loss: what a Simulation gets unless told otherwise. */
@@ -35,6 +37,7 @@ export const NETWORK_FAULTS_DEFAULT: Readonly<NetworkFaults> = Object.freeze({
   dropProbability: 0,
   duplicateProbability: 0,
   inFlightMessagesMax: SIM_IN_FLIGHT_MESSAGES_MAX,
+  messageBytesMax: SIM_MESSAGE_BYTES_MAX,
 });
 
 /** A safety phase: loss, duplication, reordering and a fatter tail. */
@@ -62,4 +65,5 @@ export function validateFaults(faults: NetworkFaults): void {
     assert(Number.isFinite(faults[key]) && faults[key] >= 0, `${key} >= 0`);
   }
   assert(Number.isSafeInteger(faults.inFlightMessagesMax) && faults.inFlightMessagesMax > 0, 'inFlightMessagesMax positive integer');
+  assert(Number.isSafeInteger(faults.messageBytesMax) && faults.messageBytesMax > 0, 'messageBytesMax positive integer');
 }

@@ -6,7 +6,7 @@
 // swizzle-clog: traffic to/from a clogged node is held, then released late).
 import { Packr } from 'msgpackr';
 import type { Channel, NetworkPort, NodeAddress, NodeName, WireMessage } from '../env.js';
-import { OverloadError, UnknownPeerError, assert } from '../errors.js';
+import { MessageTooLargeError, OverloadError, UnknownPeerError, assert } from '../errors.js';
 import { NETWORK_FAULTS_DEFAULT, validateFaults, type NetworkFaults } from './faults.js';
 import type { Prng } from './prng.js';
 import type { Trace } from './trace.js';
@@ -174,6 +174,10 @@ export class SimNetwork {
       throw new OverloadError(`${from}: ${inFlight} messages in flight to ${to}`);
     }
     const bytes = this.packr.pack(msg);
+    if (bytes.length > this.faults.messageBytesMax) {
+      // Refused before it is sent, as the transport does: no event, no randomness drawn.
+      throw new MessageTooLargeError(`${from}: message ${msg.type} to ${to} is ${bytes.length} bytes, over the frame limit ${this.faults.messageBytesMax}`, bytes.length, this.faults.messageBytesMax);
+    }
     const delivery: Delivery = {
       id: this.messageIdNext++,
       from,

@@ -1,14 +1,19 @@
 // One framed socket. Decodes inbound frames and hands each decoded value to
-// the current frame handler; whatever a handler throws closes THIS connection
-// with one warn line, and never escapes a socket event handler.
+// the current frame handler; a RondoError a handler throws (bad input from
+// the remote) closes THIS connection with one warn line. Any other error is a
+// bug and is rethrown: the process crashes loudly instead of limping on.
 import type { Socket } from 'node:net';
 import type { Logger } from '../env.js';
-import { RondoError } from '../errors.js';
+import { MessageTooLargeError, RondoError } from '../errors.js';
 import { REFUSE_LINGER_MS } from '../constants.js';
-import { FrameDecoder, decodePayload, encodeFrame } from './frame.js';
+import { FrameDecoder, decodePayload, encodePayload, frameHeader } from './frame.js';
 
 export interface ConnectionHandlers {
-  /** Throw a RondoError (e.g. FrameInvalidError) to reject the frame and close the connection. */
+  /**
+   * Throw a RondoError (e.g. FrameInvalidError) to reject the frame and close
+   * the connection. Anything else is a bug: it is rethrown and crashes the
+   * process loudly rather than being swallowed here.
+   */
   frame(value: unknown): void;
   /** Called once, after the socket is gone. */
   close(reason: string): void;
@@ -34,6 +39,7 @@ export class Connection {
   private readonly socket: Socket;
   private readonly log: Logger;
   private readonly decoder: FrameDecoder;
+  private readonly frameBytesMax: number;
   private readonly onRejected: () => void;
   private readonly onRead: () => void;
   private handlers: ConnectionHandlers = noHandlers;
@@ -47,6 +53,7 @@ export class Connection {
     this.remote = options.remote;
     this.log = options.log;
     this.decoder = new FrameDecoder(options.frameBytesMax);
+    this.frameBytesMax = options.frameBytesMax;
     this.onRejected = options.onRejected ?? (() => undefined);
     this.onRead = options.onRead ?? (() => undefined);
     this.socket.setNoDelay(true);
@@ -74,10 +81,18 @@ export class Connection {
     return !this.needsDrain && !this.isClosed;
   }
 
-  /** Encode and write one small value now (handshake, RPC). */
+  /**
+   * Encode and write one value now (handshake, RPC). Throws
+   * MessageTooLargeError, writing nothing, when it exceeds the frame limit:
+   * the remote would refuse the frame and close the connection with it.
+   */
   sendValue(value: unknown): void {
     if (this.isClosed) return;
-    this.write(encodeFrame(value));
+    const payload = encodePayload(value);
+    if (payload.length > this.frameBytesMax) {
+      throw new MessageTooLargeError(`a frame of ${payload.length} bytes to ${this.remote} exceeds the frame limit ${this.frameBytesMax}`, payload.length, this.frameBytesMax);
+    }
+    this.write(Buffer.concat([frameHeader(payload.length), payload]));
   }
 
   write(bytes: Buffer): boolean {
@@ -144,16 +159,21 @@ export class Connection {
     }
   }
 
+  /**
+   * Bad input (a RondoError) closes this connection with one warn line. A
+   * programmer error (a failed assertion, a TypeError) is not swallowed: it
+   * leaves the socket event handler and crashes the process loudly.
+   */
   private guard(action: () => void): void {
     try {
       action();
     } catch (err) {
-      if (err instanceof RondoError) {
-        this.reject(err.message);
-      } else {
-        this.log.error({ remote: this.remote, err: String(err) }, 'transport: bug in connection handler; closing connection');
+      if (!(err instanceof RondoError)) {
+        this.log.error({ remote: this.remote, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'transport: bug in connection handler; crashing');
         this.close('internal error');
+        throw err;
       }
+      this.reject(err.message);
     }
   }
 
@@ -166,7 +186,9 @@ export class Connection {
     try {
       this.handlers.close(reason);
     } catch (err) {
-      this.log.error({ remote: this.remote, err: String(err) }, 'transport: bug in close handler');
+      // A close handler has no input to refuse: whatever it throws is a bug.
+      this.log.error({ remote: this.remote, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'transport: bug in close handler; crashing');
+      throw err;
     }
   }
 }

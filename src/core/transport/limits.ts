@@ -3,6 +3,7 @@
 import {
   CONNECT_TIMEOUT_MS,
   FRAME_BYTES_MAX,
+  FRAME_BYTES_MIN,
   HANDSHAKE_TIMEOUT_MS,
   INBOUND_CONNECTIONS_MAX,
   OUTBOUND_QUEUE_BYTES_MAX,
@@ -46,6 +47,8 @@ export function resolveLimits(overrides: Partial<TransportLimits> = {}): Transpo
   }
   // The 4-byte length prefix cannot express more.
   assert(limits.frameBytesMax <= 0xffff_ffff, 'frameBytesMax fits the length prefix');
+  // A handshake, and a batch frame's head with some message, must fit (see OutboundLink.flushBatches).
+  assert(limits.frameBytesMax >= FRAME_BYTES_MIN, `frameBytesMax at least ${FRAME_BYTES_MIN} bytes`);
   assert(limits.reconnectBackoffMinMs <= limits.reconnectBackoffMaxMs, 'backoff range ordered');
   return limits;
 }

@@ -6,7 +6,7 @@ import type { Channel, Logger, NodeAddress, NodeName } from '../env.js';
 import { OverloadError, assert } from '../errors.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
 import { BATCH_FRAME_BYTES_MAX, BATCH_FRAME_MESSAGES_MAX, CAPABILITY_BATCH_FRAMES } from '../constants.js';
-import { encodeBatchFrame, envelopeFramePrefix } from './frame.js';
+import { BATCH_ENVELOPE_HEAD_BYTES_MAX, encodeBatchFrame, envelopeFramePrefix } from './frame.js';
 import { startHandshake, type HandshakeResult } from './handshake.js';
 import { backoffDelayMs, type TransportLimits } from './limits.js';
 import { parseAddress } from './address.js';
@@ -206,6 +206,10 @@ export class OutboundLink {
    * once. Stops at the socket's high-water mark; 'drain' schedules the rest.
    */
   private flushBatches(conn: Connection): void {
+    // Every queued body fits a frame alone (TcpTransport.send checks); a batch
+    // adds bodies only while the whole still fits, so one large message can
+    // never push a frame, and the messages sharing it, over the peer's limit.
+    const batchBytesMax = Math.min(BATCH_FRAME_BYTES_MAX, this.context.limits.frameBytesMax - BATCH_ENVELOPE_HEAD_BYTES_MAX);
     conn.cork();
     try {
       while (this.queueHead < this.queue.length && conn.hasRoom) {
@@ -213,7 +217,7 @@ export class OutboundLink {
         let bytes = 0;
         while (this.queueHead < this.queue.length && bodies.length < BATCH_FRAME_MESSAGES_MAX) {
           const next = this.queue[this.queueHead] as Buffer;
-          if (bodies.length > 0 && bytes + next.length > BATCH_FRAME_BYTES_MAX) break;
+          if (bodies.length > 0 && bytes + next.length > batchBytesMax) break;
           bodies.push(this.take());
           bytes += next.length;
         }

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { ADMIN_REQUEST_TIMEOUT_MS, CONNECT_TIMEOUT_MS, FRAME_BYTES_MAX, HANDSHAKE_TIMEOUT_MS } from '../constants.js';
 import type { Logger, NodeAddress, WireMessage } from '../env.js';
 import * as errors from '../errors.js';
-import { AbortedError, FrameInvalidError, PeerUnreachableError, RondoError, TimeoutError, type ErrorCode } from '../errors.js';
+import { AbortedError, FrameInvalidError, MessageTooLargeError, PeerUnreachableError, RondoError, TimeoutError, type ErrorCode } from '../errors.js';
 import { parseAddress } from './address.js';
 import { Connection } from './connection.js';
 import { parseEnvelope, type WireErrorBody } from './frame.js';
@@ -41,6 +41,7 @@ const errorClasses: Partial<Record<ErrorCode, Constructor>> = {
   peer_unreachable: errors.PeerUnreachableError,
   handshake_refused: errors.HandshakeRefusedError,
   frame_invalid: errors.FrameInvalidError,
+  message_too_large: errors.MessageTooLargeError,
   timeout: errors.TimeoutError,
   aborted: errors.AbortedError,
   invalid_argument: errors.InvalidArgumentError,
@@ -115,7 +116,12 @@ export function rpcRequest(options: RpcRequestOptions): Promise<WireMessage> {
         },
         close: (reason) => finish(new PeerUnreachableError(`connection to ${address} closed before the reply: ${reason}`)),
       });
-      conn.sendValue({ v: result.version, id: REQUEST_ID, req: options.msg });
+      try {
+        conn.sendValue({ v: result.version, id: REQUEST_ID, req: options.msg });
+      } catch (err) {
+        if (!(err instanceof MessageTooLargeError)) throw err;
+        finish(err);
+      }
     });
   });
 }

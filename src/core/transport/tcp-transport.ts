@@ -4,10 +4,10 @@
 // connection by the onRequest handler.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Channel, Logger, NetworkPort, NodeAddress, NodeName, WireMessage } from '../env.js';
-import { FrameInvalidError, NotClaimantError, RondoError, UnknownPeerError, assert } from '../errors.js';
+import { FrameInvalidError, MessageTooLargeError, NotClaimantError, RondoError, UnknownPeerError, assert } from '../errors.js';
 import { formatAddress, parseAddress } from './address.js';
 import { Connection, type ConnectionHandlers } from './connection.js';
-import { BATCH_ENVELOPE_HEAD_BYTES_MAX, ENVELOPE_MESSAGE_HEAD_BYTES, encodePayload, parseEnvelope } from './frame.js';
+import { BATCH_ENVELOPE_HEAD_BYTES_MAX, ENVELOPE_MESSAGE_HEAD_BYTES, encodePayload, parseEnvelope, type WireErrorBody } from './frame.js';
 import { startHandshake, type HandshakeResult, type Role } from './handshake.js';
 import { resolveLimits, type TransportLimits } from './limits.js';
 import { OutboundLink, type LinkContext, type LinkStats } from './link.js';
@@ -67,6 +67,12 @@ export class TcpTransport implements NetworkPort {
   private readonly inbound = new Set<Connection>();
   /** Which authenticated peer each inbound connection belongs to (removePeer closes them). */
   private readonly inboundPeer = new WeakMap<Connection, NodeName>();
+  /**
+   * Per-peer handshake results and receive counts. Bounded by who may be in
+   * them: a known peer (setPeerAddress; removePeer prunes it) or a peer with
+   * an open inbound connection (at most inboundConnectionsMax; pruned when an
+   * unknown peer's last connection closes).
+   */
   private readonly capabilities = new Map<NodeName, { version: number; caps: readonly string[] }>();
   private readonly receivedByPeer = new Map<NodeName, number>();
   private readonly linkContext: LinkContext;
@@ -125,14 +131,20 @@ export class TcpTransport implements NetworkPort {
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Never blocks. Throws OverloadError when that peer's queue for `channel` is full (the explicit
-   * back-pressure signal: nothing is dropped silently), UnknownPeerError without an address. */
+  /**
+   * Never blocks. Throws OverloadError when that peer's queue for `channel` is
+   * full (the explicit back-pressure signal: nothing is dropped silently),
+   * UnknownPeerError without an address, MessageTooLargeError when the message
+   * cannot fit one frame (checked before it is queued: it never shares, and
+   * never spoils, a batch frame with other messages).
+   */
   send(to: NodeName, msg: WireMessage, channel: Channel = 'control'): void {
     const peer = this.peers.get(to);
     if (peer === undefined || this.stopped) throw new UnknownPeerError(`no address known for peer ${to}`);
     const body = encodePayload(msg);
-    if (body.length + Math.max(ENVELOPE_MESSAGE_HEAD_BYTES, BATCH_ENVELOPE_HEAD_BYTES_MAX) > this.limits.frameBytesMax) {
-      throw new FrameInvalidError(`message ${msg.type} of ${body.length} bytes exceeds the frame limit ${this.limits.frameBytesMax}`);
+    const frameBytes = body.length + Math.max(ENVELOPE_MESSAGE_HEAD_BYTES, BATCH_ENVELOPE_HEAD_BYTES_MAX);
+    if (frameBytes > this.limits.frameBytesMax) {
+      throw new MessageTooLargeError(`message ${msg.type} to ${to} is ${body.length} bytes, over the frame limit ${this.limits.frameBytesMax}`, body.length, this.limits.frameBytesMax);
     }
     peer.links[channel].enqueue(body);
   }
@@ -164,6 +176,8 @@ export class TcpTransport implements NetworkPort {
     peer.links.control.stop();
     peer.links.bulk.stop();
     this.peers.delete(name);
+    this.capabilities.delete(name);
+    this.receivedByPeer.delete(name);
     for (const conn of this.inbound) if (this.inboundPeer.get(conn) === name) conn.close('peer removed');
   }
 
@@ -210,7 +224,10 @@ export class TcpTransport implements NetworkPort {
     }
     const conn = new Connection({ socket, log: this.log, remote, frameBytesMax: this.limits.frameBytesMax, onRejected: this.linkContext.onRejected, onRead: this.linkContext.onRead });
     this.inbound.add(conn);
-    socket.once('close', () => this.inbound.delete(conn));
+    socket.once('close', () => {
+      this.inbound.delete(conn);
+      this.forgetIfUnknown(this.inboundPeer.get(conn));
+    });
     const { clusterName, nodeName, clusterSecret } = this.options;
     const handshake = { side: 'accept' as const, cluster: clusterName, node: nodeName, role: 'peer' as const, channel: 'control' as const, secret: clusterSecret, timeoutMs: this.limits.handshakeTimeoutMs };
     startHandshake(conn, handshake, (result) => {
@@ -248,7 +265,7 @@ export class TcpTransport implements NetworkPort {
             requestsInflight += 1;
             void this.answer(envelope.req, { role: peer.role, from, signal: connectionAbort.signal }).then((reply) => {
               requestsInflight -= 1;
-              conn.sendValue({ v: peer.version, id: envelope.id, ...reply });
+              this.sendReply(conn, peer.version, envelope.id, envelope.req.type, reply);
             });
             return;
           case 'response':
@@ -271,19 +288,45 @@ export class TcpTransport implements NetworkPort {
     conn.setHandlers(handlers);
   }
 
+  /** An unknown peer's last inbound connection closed: forget what was kept about it. */
+  private forgetIfUnknown(name: NodeName | undefined): void {
+    if (name === undefined || this.peers.has(name)) return;
+    for (const conn of this.inbound) if (!conn.isClosed && this.inboundPeer.get(conn) === name) return;
+    this.capabilities.delete(name);
+    this.receivedByPeer.delete(name);
+  }
+
+  /** A reply that cannot fit one frame is answered with message_too_large instead: that request fails, the connection stays. */
+  private sendReply(conn: Connection, version: number, id: number, type: string, reply: { res: WireMessage } | { err: WireErrorBody }): void {
+    try {
+      conn.sendValue({ v: version, id, ...reply });
+    } catch (err) {
+      if (!(err instanceof MessageTooLargeError)) throw err;
+      const message = `the reply to ${type} is ${err.bytes} bytes, over the frame limit ${err.limitBytes}`;
+      this.log.warn({ remote: conn.remote, type, bytes: err.bytes }, `transport: ${message}; answering message_too_large`);
+      conn.sendValue({ v: version, id, err: { code: err.code, message } });
+    }
+  }
+
+  /**
+   * Hands one message to the receive handler. A RondoError it throws is a
+   * peer's bad input that the handler refused: logged, dropped, and the
+   * connection (with the rest of a batch) goes on. Anything else is a bug
+   * (a failed assertion, a TypeError): rethrown, to crash loudly.
+   */
   private deliver(from: NodeName, msg: WireMessage): void {
     this.counters.messagesReceived += 1;
     this.receivedByPeer.set(from, (this.receivedByPeer.get(from) ?? 0) + 1);
     try {
       this.receiveHandler(from, msg);
     } catch (err) {
-      // A bug in one subsystem's handler must not take the connection down.
-      this.log.error({ from, type: msg.type, err: String(err) }, 'transport: receive handler threw');
+      if (!(err instanceof RondoError)) throw err;
+      this.log.warn({ from, type: msg.type, code: err.code, err: err.message }, `transport: dropped ${msg.type} from ${from}: ${err.message}`);
     }
   }
 
   /** Never rejects: errors become `err` replies. */
-  private async answer(req: WireMessage, ctx: RequestContext): Promise<{ res: WireMessage } | { err: { code: string; message: string; claimant?: string } }> {
+  private async answer(req: WireMessage, ctx: RequestContext): Promise<{ res: WireMessage } | { err: WireErrorBody }> {
     const handler = this.requestHandler;
     if (handler === undefined) return { err: { code: 'internal', message: 'this node serves no requests' } };
     try {

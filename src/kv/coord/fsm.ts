@@ -18,12 +18,13 @@ export interface VnodeTarget {
 
 /**
  * A vnode's reply, or why none came (a RondoError code: timeout, overload,
- * peer_unreachable, ...). A coordinated write on this node's own vnode is
- * reported twice: its reply with `durable: false` as soon as the object is
+ * peer_unreachable, message_too_large, ...; with the error itself when the
+ * request failed on this node). A coordinated write on this node's own vnode
+ * is reported twice: its reply with `durable: false` as soon as the object is
  * written (so replication starts at once), then `durable` or `failed` when
  * the engine has settled it. Every other reply is durable when it comes.
  */
-export type VnodeOutcome = { kind: 'reply'; reply: KvReply; durable?: false } | { kind: 'durable' } | { kind: 'failed'; reason: string };
+export type VnodeOutcome = { kind: 'reply'; reply: KvReply; durable?: false } | { kind: 'durable' } | { kind: 'failed'; reason: string; error?: RondoError };
 
 export type Answer<A> = { ok: true; value: A } | { ok: false; error: RondoError };
 

@@ -8,6 +8,8 @@ export const COORD_TIMEOUT_MS_DEFAULT = 10_000; // option: the request's timeout
 export const PENDING_VNODE_REQUESTS_MAX = 10_000; // option: KvServiceOptions.pendingRequestsMax
 /** Riak's delete_mode: delay before a fully replicated tombstone is reaped. */
 export const DELETE_REAP_DELAY_MS_DEFAULT = 3_000; // option: KvServiceOptions.reapDelayMs
+/** Tombstone reaps a node keeps waiting for their delay at once; beyond it a tombstone is kept (delete_mode keep). */
+export const REAPS_SCHEDULED_MAX = 10_000; // option: KvServiceOptions.reapsScheduledMax
 /** Vnode requests a node remembers having run, to drop duplicates the network delivers (no option). */
 export const SEEN_VNODE_REQUESTS_MAX = 4 * PENDING_VNODE_REQUESTS_MAX;
 /** Fire-and-forget requests (read repair, reap) give up after this. */

@@ -11,6 +11,7 @@
 // replicates the object it returns. Same causality, one fewer message hop to
 // write the code for; it costs one extra round trip when this node is not in
 // the preference list.
+import { MessageTooLargeError, RondoError } from '../../core/errors.js';
 import { errorOf } from '../vnode/index.js';
 import type { DeleteCoordinateCommand, KvCommand, PutCoordinateCommand, StoredReply } from '../vnode/index.js';
 import { CorruptObjectError } from '../errors.js';
@@ -60,6 +61,8 @@ export class PutFsm implements Fsm<PutAnswer> {
   private coordinated: { object: RObject; bytes: Uint8Array } | undefined;
   private warnings: ObjectWarning[] = [];
   private coordinatorError: Answer<PutAnswer> | undefined;
+  /** A replica's refusal for size (its merge above objectBytesMax, or a message above the frame limit): retrying cannot help. */
+  private sizeRefusal: RondoError | undefined;
   private answered = false;
   private finished = false;
 
@@ -121,10 +124,14 @@ export class PutFsm implements Fsm<PutAnswer> {
       this.core.addResult(from, result);
       this.storedObjects[index] = result.type === 'dw' ? result.value : undefined;
     }
-    if (!local) return this.step([]);
+    if (!local) {
+      if (result.type === 'fail') this.noteSizeRefusal(outcome);
+      return this.step([]);
+    }
     if (result.type === 'fail') {
-      // The coordinating vnode's own refusal (precondition, limits, corrupt object) is the answer, with its code.
-      const error = outcome.kind === 'reply' ? errorOf(outcome.reply) : undefined;
+      // The coordinating vnode's own refusal (precondition, limits, corrupt object), or a command too large to
+      // reach it, is the answer, with its code.
+      const error = outcome.kind === 'reply' ? errorOf(outcome.reply) : outcome.kind === 'failed' && outcome.error instanceof MessageTooLargeError ? outcome.error : undefined;
       if (error !== undefined) this.coordinatorError = { ok: false, error };
       return this.step([], true);
     }
@@ -139,6 +146,11 @@ export class PutFsm implements Fsm<PutAnswer> {
       });
     }
     return this.step(send);
+  }
+
+  private noteSizeRefusal(outcome: Exclude<VnodeOutcome, { kind: 'durable' }>): void {
+    const error = outcome.kind === 'reply' ? errorOf(outcome.reply) : outcome.error;
+    if (error !== undefined && SIZE_REFUSAL_CODES.has(error.code)) this.sizeRefusal ??= error;
   }
 
   private finish(index: number): void {
@@ -165,6 +177,13 @@ export class PutFsm implements Fsm<PutAnswer> {
   private answer(): Answer<PutAnswer> {
     const response = this.core.response();
     if (response.kind === 'error') {
+      const timedOut = 'timedOut' in response.error && response.error.timedOut;
+      if (!timedOut && this.sizeRefusal !== undefined) {
+        // Too few replicas took the write because some refused it for its size: answer with that (413), not a
+        // quorum error inviting a retry that cannot succeed. The coordinating replica may hold the write.
+        const message = `${this.o.what}: ${this.sizeRefusal.message}; ${response.error.message} (the coordinating replica may hold the write: read the key and resolve its siblings)`;
+        return { ok: false, error: new RondoError(this.sizeRefusal.code, message) };
+      }
       const error = 'timedOut' in response.error && response.error.timedOut ? new CoordinatorTimeoutError(this.o.what, this.o.timeoutMs, response.error) : response.error;
       return { ok: false, error };
     }
@@ -208,3 +227,6 @@ export class PutFsm implements Fsm<PutAnswer> {
     return this.coordinated?.object; // stored exactly what it was sent
   }
 }
+
+/** Codes of a replica refusing a write for its size. */
+const SIZE_REFUSAL_CODES: ReadonlySet<string> = new Set(['kv_object_too_large', 'message_too_large']);

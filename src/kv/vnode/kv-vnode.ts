@@ -21,10 +21,10 @@ import { InvalidArgumentError, RondoError, assert } from '../../core/errors.js';
 import type { HandoffItem, VnodeBehaviour, VnodeContext, VnodeDirective } from '../../core/vnode/types.js';
 import type { PartitionStore, PutManyEntry, SignalOptions } from '../backend/index.js';
 import { HANDOFF_CHANGED_KEYS_MAX, VNODE_FOLD_ROWS_PER_PAGE_MAX, VNODE_PENDING_WRITES_MAX } from '../constants.js';
-import { CorruptObjectError, PreconditionFailedError } from '../errors.js';
+import { CorruptObjectError, ObjectTooLargeError, PreconditionFailedError } from '../errors.js';
 import {
-  absorbs, applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
-  newVtag, nextTimestamp, observeObject, resolve, sameBytes, vvEqual,
+  DEFAULT_OBJECT_LIMITS, absorbs, applyPut, contextOf, decodeObject, describeKey, encodeObject, isTombstone, makeContent, makeTombstone, mergeReplicas,
+  newVtag, nextTimestamp, observeObject, resolve, sameBytes, size, vvEqual,
 } from '../object/index.js';
 import type { Content, Hlc, HybridClock, ObjectLimits, ObjectProps, RObject, VersionVector } from '../object/index.js';
 import { errorReply } from './commands.js';
@@ -93,6 +93,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
    * Replies that report what is here wait for its durability (see Pending).
    */
   readonly #pending = new Map<string, PendingWrite>();
+  readonly #objectBytesMax: number;
 
   constructor(options: KvVnodeOptions) {
     if (!Number.isSafeInteger(options.vnodeEpoch) || options.vnodeEpoch < 0) throw new InvalidArgumentError('vnodeEpoch must be a non-negative integer');
@@ -100,6 +101,8 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     const rows = options.foldRowsPerPageMax;
     if (rows !== undefined && (!Number.isSafeInteger(rows) || rows < 1)) throw new InvalidArgumentError('foldRowsPerPageMax must be a positive integer');
     this.#o = options;
+    this.#objectBytesMax = options.limits?.objectBytesMax ?? DEFAULT_OBJECT_LIMITS.objectBytesMax;
+    assert(Number.isSafeInteger(this.#objectBytesMax) && this.#objectBytesMax > 0, 'objectBytesMax is a positive integer');
   }
 
   /**
@@ -197,6 +200,7 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
       return kept;
     }
     const bytes = encodeObject(result.object);
+    this.#checkObjectBytes(result.object, bytes, 'the write');
     const durable = this.#write(result.object, bytes, previousIndexes(stored, read.durable));
     return { kind: 'stored', replaced: true, warnings: result.warnings, bytes, object: result.object, durable };
   }
@@ -204,11 +208,15 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   /**
    * A replica's copy: stored as its bytes when nothing is stored, when the
    * same bytes are stored already (nothing to write), or when its clock
-   * absorbs the stored one; otherwise merged and encoded.
+   * absorbs the stored one; otherwise merged and encoded. A copy, or a merge,
+   * above objectBytesMax is refused (kv_object_too_large) and nothing is
+   * stored: replicas diverged (siblings written on both sides of a
+   * partition), and their union is larger than any one write may make it.
    */
   #putReplicate(c: PutReplicateCommand): StoredReply | Promise<StoredReply> {
     if (this.#pending.size >= this.#pendingWritesMax) return this.#afterOldestWrite().then(() => this.#putReplicate(c));
     const incoming = c.object ?? decodeObject(c.bytes, VIEW_VALUES); // a received message's bytes
+    this.#checkObjectBytes(incoming, c.bytes, 'the replicated copy');
     observeObject(this.#o.clock, incoming, this.#o.wallClockMs());
     const read = this.#readBytes(incoming);
     const storedBytes = read.bytes;
@@ -227,7 +235,23 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     const bytes = encodeObject(merged);
     // What is stored may already cover the copy: nothing to write.
     if (sameBytes(bytes, storedBytes as Uint8Array)) return pendingOn({ kind: 'stored', replaced: true, warnings: [], bytes }, read.durable);
+    this.#checkObjectBytes(merged, bytes, 'merging the replicated copy with the stored one');
     return { kind: 'stored', replaced: true, warnings: [], bytes, durable: this.#write(merged, bytes, previousHadIndexes) };
+  }
+
+  /**
+   * An object a write stores encodes to at most objectBytesMax (applyPut's
+   * approximate check comes first), so the messages that carry it between
+   * nodes fit a frame (OBJECT_BYTES_MAX_CEILING). Throws ObjectTooLargeError.
+   */
+  #checkObjectBytes(obj: RObject, bytes: Uint8Array, what: string): void {
+    const max = this.#objectBytesMax;
+    if (bytes.byteLength <= max) return;
+    throw new ObjectTooLargeError(
+      `${describeKey(obj)}: ${what} would make the object ${bytes.byteLength} bytes with ${size(obj.clock)} sibling(s) (max ${max}); nothing was stored`,
+      bytes.byteLength,
+      max,
+    );
   }
 
   /** The stored object, or undefined when its bytes are corrupt (a merge replaces them). */
@@ -369,6 +393,11 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
    * Every item is checked before anything is written, so a corrupt item
    * (kv_corrupt_object) changes nothing. Items of one key merge first; the
    * writes are issued together so the engine commits them in one batch.
+   * Handoff moves what replicas already hold, so it refuses nothing for its
+   * size: a refused item would stall the transfer for good. A merge above
+   * objectBytesMax is kept; a read of it through another node may then fail
+   * with message_too_large, and the next write to the key is refused until
+   * its siblings are resolved.
    */
   async handleHandoffData(items: readonly HandoffItem[]): Promise<void> {
     await this.#quiesce();

@@ -103,3 +103,33 @@ const GOLDEN: string[] = [
   'n1->n2 gossip e2 n1:valid/1,n2:valid/2 owners=n2n1n2n1n2n1n2n1 pending=0 done=4',
   'n2->n1 gossip e2 n1:valid/1,n2:valid/2 owners=n2n1n2n1n2n1n2n1 pending=0 done=4',
 ];
+
+test('gossip from a peer with another target_n_val, ring_size or cluster, or a malformed ring, is refused with the reason and changes nothing', () => {
+  const n1 = core('n1', 8, 1);
+  const n2 = core('n2', 8, 2);
+  const join = n1.step({ type: 'admin', cmd: { cmd: 'join-request', node: 'n2', address: addressOf('n2'), clusterName: CLUSTER } }, 0);
+  assert.ok(join.reply?.kind === 'ring');
+  n2.step({ type: 'admin', cmd: { cmd: 'adopt', ring: join.reply.ring } }, 0);
+  n1.step({ type: 'message', from: 'n2', msg: { type: 'ring.gossip', ring: n2.ring() } }, 1);
+  const before = ringDigest(n1.ring());
+  const other = n2.ring();
+  const cases: [RingState, RegExp][] = [
+    [{ ...other, targetNVal: 3 }, /target_n_val 3, this cluster's has 4/],
+    [{ ...other, ringSize: 16, ownership: { ...other.ownership, owners: [...other.ownership.owners, ...other.ownership.owners] } }, /ring_size 16, this node's has 8/],
+    [{ ...other, clusterName: 'elsewhere' }, /cluster "elsewhere"/],
+    [{ ...other, ownership: { ...other.ownership, owners: other.ownership.owners.slice(1) } }, /owners is not a list of 8 names/],
+    [{ ...other, members: { n2: { ...other.members.n2!, status: 'zombie' as never } } }, /unknown status zombie/],
+    [{ ...other, members: undefined as never }, /members is not a map/],
+    [{ ...other, members: { ...other.members, n2: { ...other.members.n2!, address: 'no-port' } } }, /member n2 without a host:port address/],
+  ];
+  for (const [ring, reason] of cases) {
+    const out = n1.step({ type: 'message', from: 'n2', msg: { type: 'ring.gossip', ring } }, 2);
+    assert.equal(out.refused?.from, 'n2');
+    assert.match(out.refused?.reason ?? '', reason);
+    assert.equal(out.ringChanged, false);
+    assert.deepEqual(out.send, [], 'a refused ring is not answered');
+    assert.equal(ringDigest(n1.ring()), before);
+  }
+  // The same ring with the right shape merges as before.
+  assert.equal(n1.step({ type: 'message', from: 'n2', msg: { type: 'ring.gossip', ring: other } }, 3).refused, undefined);
+});

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RondoError } from '../../../src/core/errors.js';
+import { ringDigest, singletonRing } from '../../../src/core/membership/index.js';
 import { SimCluster } from '../../../src/core/scenarios/sim-cluster.js';
 
 async function formCluster(size: number, seed = 1): Promise<SimCluster> {
@@ -198,5 +199,28 @@ describe('service registration', () => {
     cluster.sim.runFor(50);
     assert.deepEqual(seen, ['n1:echo.hello']);
     assert.deepEqual([...cluster.node('n2').upNodes()].sort(), ['n1', 'n2']);
+  });
+});
+
+describe('refused input from peers', () => {
+  it('gossip of another target_n_val is refused with one warn line, however often it comes; malformed join messages are dropped', async () => {
+    const cluster = await formCluster(2);
+    const before = ringDigest(cluster.node('n1').ring());
+    // A node of the same cluster name and secret, started with another target_n_val: it gossips its own ring.
+    const foreign = cluster.sim.createEnv('x');
+    const ring = singletonRing({ self: 'x', address: 'x.sim:7000', clusterName: 'sim', ringSize: 64, targetNVal: 3 });
+    for (let i = 0; i < 5; i++) {
+      foreign.net.send('n1', { type: 'ring.gossip', ring } as never);
+      cluster.sim.runFor(100);
+    }
+    foreign.net.send('n1', { type: 'node.join-request', node: 'x' } as never);
+    foreign.net.send('n1', { type: 'node.join-accept', ring: { ...ring, ownership: null } } as never);
+    cluster.sim.runFor(100);
+    const lines = cluster.sim.trace.tail().filter((line) => / warn n1 /.test(line));
+    assert.equal(lines.filter((line) => /refusing ring gossip from x: its ring has target_n_val 3, this cluster's has 4/.test(line)).length, 1, lines.join('\n'));
+    assert.ok(lines.some((line) => /dropping malformed node.join-request from x: join request without/.test(line)), lines.join('\n'));
+    assert.ok(lines.some((line) => /dropping malformed node.join-accept from x: join accept with a malformed ring: ownership is not a map/.test(line)), lines.join('\n'));
+    assert.equal(ringDigest(cluster.node('n1').ring()), before);
+    assert.deepEqual(Object.keys(cluster.node('n1').ring().members).sort(), ['n1', 'n2']);
   });
 });

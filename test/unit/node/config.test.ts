@@ -5,6 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { configFromEnv, parseDeleteMode, readConfigFile, resolveConfig } from '../../../src/cli/config.js';
+import { FRAME_BYTES_MAX } from '../../../src/core/constants.js';
+import { OBJECT_BYTES_MAX_CEILING } from '../../../src/kv/constants.js';
 import { tempDir } from '../../helpers/processes.js';
 
 const BASE = { name: 'n1', listen: '127.0.0.1:7000', dataDir: '/tmp/x', clusterSecret: 'long enough secret' };
@@ -32,6 +34,15 @@ describe('node configuration', () => {
     } finally {
       dir.remove();
     }
+  });
+
+  it('refuses an objectBytesMax that cannot fit one internal frame with its message, and accepts the largest that can', () => {
+    assert.throws(() => resolveConfig({ ...BASE, objectBytesMax: FRAME_BYTES_MAX }), new RegExp(`objectBytesMax must be 1\\.\\.${OBJECT_BYTES_MAX_CEILING} bytes: an object travels between nodes in one frame of at most ${FRAME_BYTES_MAX} bytes`));
+    assert.throws(() => resolveConfig({ ...BASE, objectBytesMax: OBJECT_BYTES_MAX_CEILING + 1 }), /objectBytesMax must be/);
+    assert.throws(() => resolveConfig({ ...BASE, objectBytesMax: 0, objectBytesWarn: 0 }), /objectBytesMax must be/);
+    assert.equal(resolveConfig({ ...BASE, objectBytesMax: OBJECT_BYTES_MAX_CEILING }).objectBytesMax, OBJECT_BYTES_MAX_CEILING);
+    assert.equal(resolveConfig(BASE, configFromEnv({ RONDO_OBJECT_BYTES_MAX: '262144', RONDO_OBJECT_BYTES_WARN: '131072' })).objectBytesMax, 262_144);
+    assert.ok(OBJECT_BYTES_MAX_CEILING < FRAME_BYTES_MAX);
   });
 
   it('refuses bad values, naming what is wrong', () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AbortedError, HandshakeRefusedError, NotClaimantError, NotMemberError, OverloadError, PeerUnreachableError, TimeoutError } from '../../../src/core/errors.js';
+import { AbortedError, HandshakeRefusedError, MessageTooLargeError, NotClaimantError, NotMemberError, OverloadError, PeerUnreachableError, TimeoutError } from '../../../src/core/errors.js';
 import { RemoteInternalError, errorFromWire, rpcRequest } from '../../../src/core/transport/rpc.js';
 import type { RequestContext } from '../../../src/core/transport/tcp-transport.js';
 import { CLUSTER, SECRET, type Node, closedPort, startNode, stopAll, waitFor } from './helpers.js';
@@ -44,6 +44,21 @@ test('handler errors come back typed; unknown errors as internal', { timeout: 10
     await assert.rejects(ask('other'), (err: unknown) => err instanceof RemoteInternalError && err.code === 'internal' && /boom/.test(err.message));
     assert.ok(server.log.find('error', /request handler threw/));
   }));
+
+test('a reply too large for one frame is answered message_too_large; the server goes on answering', { timeout: 10_000 }, async () => {
+  const server = await startNode('srv', { limits: { frameBytesMax: 16 * 1024 } });
+  try {
+    server.transport.onRequest(async (req) => ({ type: 'reply', blob: Buffer.alloc(req.type === 'big' ? 32 * 1024 : 16) }) as never);
+    const ask = (type: string) => rpcRequest({ address: server.address, clusterSecret: SECRET, msg: { type } });
+    await assert.rejects(ask('big'), (err: unknown) => err instanceof MessageTooLargeError && err.code === 'message_too_large' && /reply to big is \d+ bytes, over the frame limit 16384/.test(err.message));
+    assert.ok(server.log.find('warn', /reply to big .* answering message_too_large/));
+    const small = (await ask('small')) as unknown as { blob: Uint8Array };
+    assert.equal(small.blob.length, 16);
+    assert.equal(server.transport.stats().framesRejected, 0);
+  } finally {
+    await stopAll(server);
+  }
+});
 
 test('errorFromWire maps unknown codes to internal', () => {
   const err = errorFromWire({ code: 'from_the_future', message: 'hm' });

@@ -1,8 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OverloadError, UnknownPeerError } from '../../../src/core/errors.js';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { InvalidArgumentError, MessageTooLargeError, OverloadError, UnknownPeerError } from '../../../src/core/errors.js';
 import { CAPABILITIES, PROTOCOL_VERSION } from '../../../src/core/constants.js';
 import { type Node, closedPort, introduce, startNode, stopAll, waitFor, withPair } from './helpers.js';
+
+const REPO = resolve(import.meta.dirname, '../../..');
 
 test('two transports exchange messages on control and bulk', { timeout: 10_000 }, async () => {
   await withPair(async (a, b) => {
@@ -160,18 +164,97 @@ test('a wrong cluster name is refused', { timeout: 10_000 }, async () => {
   }
 });
 
-test('an exception in the receive handler is logged, not fatal', { timeout: 10_000 }, async () => {
+test('a RondoError from the receive handler (a refused input) is logged and dropped; the connection and the rest of the batch go on', { timeout: 10_000 }, async () => {
   await withPair(async (a, b) => {
-    let calls = 0;
-    b.transport.onReceive(() => {
-      calls += 1;
-      if (calls === 1) throw new Error('handler bug');
+    const handled: string[] = [];
+    b.transport.onReceive((_from, msg) => {
+      handled.push(msg.type);
+      if (msg.type === 'bad') throw new InvalidArgumentError('bad is refused');
     });
+    // Queued in one tick: they leave in one batch frame.
     a.transport.send('b', { type: 'one' });
+    a.transport.send('b', { type: 'bad' });
     a.transport.send('b', { type: 'two' });
-    await waitFor('both handled', () => calls === 2);
-    assert.ok(b.log.find('error', /receive handler threw/));
+    await waitFor('all three handled', () => handled.length === 3);
+    assert.deepEqual(handled, ['one', 'bad', 'two']);
+    assert.ok(b.log.find('warn', /dropped bad from a: bad is refused/));
+    a.transport.send('b', { type: 'three' });
+    await waitFor('the connection still carries messages', () => handled.length === 4);
+    assert.equal(b.transport.stats().framesRejected, 0);
+    assert.equal(a.transport.stats().peers.b?.control.connected, true);
   });
+});
+
+test('a programmer error in the receive handler is not swallowed: the process crashes loudly', { timeout: 30_000 }, () => {
+  const fixture = join(import.meta.dirname, 'fixtures', 'assert-in-handler.ts');
+  const run = spawnSync(process.execPath, ['--import', 'tsx', fixture], { cwd: REPO, encoding: 'utf8', timeout: 20_000 });
+  assert.notEqual(run.status, 0, `the process exited with ${String(run.status)}; stdout: ${run.stdout}`);
+  assert.match(run.stderr, /assertion failed: the handler's invariant holds/);
+  assert.doesNotMatch(run.stdout, /still running/);
+  assert.match(run.stdout, /bug in connection handler; crashing/, 'one error line says what happened before the crash');
+});
+
+test('a message too large for a frame fails its own send only; the messages queued around it arrive, none rejected', { timeout: 10_000 }, async () => {
+  const limits = { frameBytesMax: 64 * 1024 };
+  let a: Node | undefined;
+  let b: Node | undefined;
+  try {
+    a = await startNode('a', { limits });
+    b = await startNode('b', { limits });
+    introduce(a, b);
+    const nodeB = b;
+    a.transport.send('b', { type: 'before' });
+    assert.throws(
+      () => a?.transport.send('b', { type: 'huge', blob: Buffer.alloc(64 * 1024) } as never),
+      (err: unknown) => err instanceof MessageTooLargeError && err.code === 'message_too_large' && /huge to b is \d+ bytes, over the frame limit 65536/.test(err.message),
+    );
+    // The largest message that fits still travels, alone, between small ones batched in the same tick.
+    a.transport.send('b', { type: 'largest', blob: Buffer.alloc(64 * 1024 - 64) } as never);
+    a.transport.send('b', { type: 'after' });
+    await waitFor('three messages arrive', () => nodeB.received.length === 3);
+    assert.deepEqual(nodeB.received.map((r) => r.msg.type), ['before', 'largest', 'after']);
+    assert.equal(b.transport.stats().framesRejected, 0);
+    assert.equal(a.transport.stats().peers.b?.control.queuedMessages, 0);
+  } finally {
+    await stopAll(a, b);
+  }
+});
+
+test('per-peer capabilities and receive counts are pruned: by removePeer, and for an unknown peer when its last connection closes', { timeout: 10_000 }, async () => {
+  let a: Node | undefined;
+  let b: Node | undefined;
+  let c: Node | undefined;
+  try {
+    a = await startNode('a');
+    b = await startNode('b');
+    c = await startNode('c');
+    // a and c know b; b knows only c (a is a peer it hears from, unknown to it).
+    a.transport.setPeerAddress('b', b.address);
+    c.transport.setPeerAddress('b', b.address);
+    b.transport.setPeerAddress('c', c.address);
+    a.transport.send('b', { type: 'from-a' });
+    c.transport.send('b', { type: 'from-c' });
+    const nodeB = b;
+    await waitFor('b hears both', () => nodeB.received.length === 2);
+    assert.ok(a.transport.peerCapabilities('b') !== undefined);
+    assert.ok(b.transport.peerCapabilities('a') !== undefined && b.transport.stats().peers.a?.messagesReceived === 1);
+    assert.ok(b.transport.peerCapabilities('c') !== undefined && b.transport.stats().peers.c?.messagesReceived === 1);
+    // removePeer forgets b at once on a; its connection to b closes, and b, which never knew a, forgets a.
+    a.transport.removePeer('b');
+    assert.equal(a.transport.peerCapabilities('b'), undefined);
+    assert.equal(a.transport.stats().peers.b, undefined);
+    await waitFor('b forgets the unknown peer a', () => nodeB.transport.peerCapabilities('a') === undefined && nodeB.transport.stats().peers.a === undefined);
+    // c's connection closing does not make b forget c, a peer it knows; removePeer does.
+    await c.transport.stop();
+    await waitFor('c is disconnected', () => nodeB.transport.stats().inboundConnections === 0);
+    assert.ok(b.transport.peerCapabilities('c') !== undefined && b.transport.stats().peers.c?.messagesReceived === 1);
+    b.transport.removePeer('c');
+    assert.equal(b.transport.peerCapabilities('c'), undefined);
+    assert.equal(b.transport.stats().peers.c, undefined);
+    assert.equal(b.transport.stats().messagesReceived, 2, 'the totals keep what removed peers sent');
+  } finally {
+    await stopAll(a, b, c);
+  }
 });
 
 test('removePeer drops the queue; setPeerAddress to a new address redials there', { timeout: 10_000 }, async () => {

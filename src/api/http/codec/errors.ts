@@ -16,6 +16,8 @@
 // - kv_clock_drift, kv_insufficient_vnodes, insufficient_vnodes (coverage), overload, peer_unreachable,
 //   kv_local_write_failed, aborted -> 503: the cluster, not the request, is
 //   at fault, and a retry may succeed.
+// - message_too_large -> 413: the request (or the object it names) is too
+//   large to travel between nodes in one frame; a retry cannot succeed.
 // - kv_bucket_type_state -> 409 (the type is in the wrong state).
 // - anything else, and any non-RondoError -> 500 with a generic message
 //   (programmer errors are logged by the server, not shown to clients).
@@ -61,6 +63,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   kv_object_too_large: 413,
   kv_value_too_large: 413,
   kv_too_many_siblings: 413,
+  message_too_large: 413,
   api_unsupported_media_type: 415,
   // the cluster could not do it now; a retry may succeed
   overload: 503,

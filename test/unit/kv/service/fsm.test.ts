@@ -1,6 +1,7 @@
 // The coordinators as pure state machines, fed replies by hand.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MessageTooLargeError } from '../../../../src/core/errors.js';
 import { reapableContext } from '../../../../src/kv/coord/delete-fsm.js';
 import { GetFsm } from '../../../../src/kv/coord/get-fsm.js';
 import { PutFsm } from '../../../../src/kv/coord/put-fsm.js';
@@ -127,6 +128,43 @@ describe('coordinator state machines', () => {
     const failed = fsm.result(0, { kind: 'failed', reason: 'internal' });
     assert.ok(failed.answer !== undefined && !failed.answer.ok);
     assert.match(failed.answer.error.message, /internal/);
+  });
+
+  it('put: replicas refusing the merge for its size fail the put with kv_object_too_large, not a quorum error to retry; met anyway, it succeeds', () => {
+    const refusal = { kind: 'error' as const, code: 'kv_object_too_large' as const, message: 'default/b/k: merging the replicated copy with the stored one would make the object 9000 bytes with 3 sibling(s) (max 4000); nothing was stored' };
+    const run = (w: number): Pick<ReturnType<PutFsm['result']>, 'answer'> => {
+      const fsm = new PutFsm({
+        targets: TARGETS, coordinator: 0, props: PROPS, w, pw: 0, dw: w, returnBody: false, timeoutMs: 1_000, what: 'put default/b/k',
+        command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+      });
+      fsm.start();
+      const written = object('w');
+      const outs = [
+        fsm.result(0, { kind: 'reply', reply: { kind: 'stored', replaced: true, warnings: [], bytes: encodeObject(written), object: written } }),
+        fsm.result(1, { kind: 'reply', reply: refusal }),
+        fsm.result(2, { kind: 'reply', reply: w === 3 ? refusal : { kind: 'stored', replaced: true, warnings: [] } }),
+      ];
+      const answers = outs.filter((out) => out.answer !== undefined);
+      assert.equal(answers.length, 1, 'one answer');
+      return answers[0]!;
+    };
+    const refused = run(3);
+    assert.ok(refused.answer !== undefined && !refused.answer.ok);
+    assert.equal(refused.answer.error.code, 'kv_object_too_large');
+    assert.match(refused.answer.error.message, /^put default\/b\/k: default\/b\/k: merging the replicated copy .* \(max 4000\); nothing was stored; D?W=3 not met: .*the coordinating replica may hold the write/);
+    assert.equal(run(2).answer?.ok, true, 'W=2 met by the coordinator and the replica that took it');
+  });
+
+  it('put: a command too large to reach a remote coordinating vnode fails the put with message_too_large', () => {
+    const fsm = new PutFsm({
+      targets: TARGETS, coordinator: 1, props: PROPS, w: 2, pw: 0, dw: 2, returnBody: false, timeoutMs: 1_000, what: 'put',
+      command: { kind: 'put-coordinate', ...REF, props: PROPS, context: [], content: { value: new Uint8Array() } },
+    });
+    fsm.start();
+    const error = new MessageTooLargeError('put-coordinate on vnode 2 of n2: message kv.vnode-request to n2 is 70000 bytes, over the frame limit 65536', 70_000, 65_536);
+    const out = fsm.result(1, { kind: 'failed', reason: error.code, error });
+    assert.ok(out.answer !== undefined && !out.answer.ok);
+    assert.equal(out.answer.error, error);
   });
 
   it('delete: a tombstone is reapable only when all n primaries stored the same one', () => {

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { PartitionStore } from '../../../../src/kv/backend/index.js';
 import { contextOf, decodeObject, encodeObject } from '../../../../src/kv/object/index.js';
 import type { RObject } from '../../../../src/kv/object/index.js';
-import { KEY, MULT, expectKind, get, harness, put, storedObject, texts } from './helpers.js';
+import { KEY, MULT, body, expectKind, get, harness, put, storedObject, texts } from './helpers.js';
 import type { Harness } from './helpers.js';
 
 /** Replicates `object` as bytes; returns what the replica holds afterwards, checked against its reply. */
@@ -139,4 +139,37 @@ test('put-replicate stores a copy that covers what is stored as the bytes it cam
   assert.deepEqual(old.bytes, merged.bytes);
   assert.equal(b.engine.stats().puts, writes);
   assert.deepEqual(texts(onB), ['concurrent', 'two'], 'the blind write on b kept what b held');
+});
+
+test('put-replicate refuses a merge, or a copy, above objectBytesMax with kv_object_too_large, and stores nothing', async () => {
+  const limits = { objectBytesMax: 3_000, objectBytesWarn: 1_000 };
+  const a = harness({ node: 'n1', seed: 1, limits });
+  const b = harness({ node: 'n2', seed: 2, limits });
+  // Concurrent writes on two replicas: each fits, their two siblings together do not.
+  const fromA = await put(a, `a${'x'.repeat(1_600)}`, undefined);
+  const fromB = await put(b, `b${'x'.repeat(1_600)}`, undefined);
+  assert.ok(encodeObject(fromA).length <= 3_000 && encodeObject(fromA).length + encodeObject(fromB).length > 3_000);
+  const puts = b.engine.stats().puts;
+  const refused = expectKind(await b.run({ kind: 'put-replicate', props: MULT, bytes: encodeObject(fromA) }), 'error');
+  assert.equal(refused.code, 'kv_object_too_large');
+  assert.match(refused.message, /default\/b\/k: merging the replicated copy with the stored one would make the object \d+ bytes with 2 sibling\(s\) \(max 3000\); nothing was stored/);
+  assert.deepEqual(await get(b), fromB, 'the replica keeps what it had');
+  assert.equal(b.engine.stats().puts, puts, 'nothing was written');
+  // A copy that alone is above this replica's limit is refused too.
+  const small = harness({ node: 'n3', seed: 3, limits: { objectBytesMax: 1_000, objectBytesWarn: 500 } });
+  const tooBig = expectKind(await small.run({ kind: 'put-replicate', props: MULT, bytes: encodeObject(fromA) }), 'error');
+  assert.equal(tooBig.code, 'kv_object_too_large');
+  assert.match(tooBig.message, /the replicated copy would make the object \d+ bytes with 1 sibling\(s\) \(max 1000\)/);
+  assert.equal(await get(small), undefined);
+});
+
+test('a coordinated write is refused when its encoding is above objectBytesMax, even where the approximate size is under it', async () => {
+  const h = harness({ limits: { objectBytesMax: 1_500, objectBytesWarn: 1_000 } });
+  // 600 characters of three UTF-8 bytes each: counted as 600 by the approximation, encoded as 1,800 bytes.
+  const reply = expectKind(await h.run({ kind: 'put-coordinate', ...KEY, props: MULT, context: [], content: body('v', { userMeta: [['m', 'ह'.repeat(600)]] }) }), 'error');
+  assert.equal(reply.code, 'kv_object_too_large');
+  assert.match(reply.message, /the write would make the object \d+ bytes with 1 sibling\(s\) \(max 1500\); nothing was stored/);
+  assert.equal(await get(h), undefined);
+  // Under the limit, encoded, the same write is stored.
+  expectKind(await h.run({ kind: 'put-coordinate', ...KEY, props: MULT, context: [], content: body('v', { userMeta: [['m', 'ह'.repeat(300)]] }) }), 'stored');
 });
