@@ -10,7 +10,7 @@ import { processCpuStats } from './core/host/process-cpu.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
-import { BucketTypeAdmin, isBucketTypeRequest } from './kv/admin/index.js';
+import { BucketTypeAdmin, handleKvAdmin, isBucketTypeRequest, isKvAdminRequest } from './kv/admin/index.js';
 import { openLmdbEngine, type StorageEngine } from './kv/backend/index.js';
 import { KvService } from './kv/service.js';
 import { HttpApi } from './api/http/server.js';
@@ -74,6 +74,8 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
     ringSize: config.ringSize,
     targetNVal: config.targetNVal,
     pid: process.pid,
+    // One source for /stats and `rondo admin status` (called only once the node runs).
+    stats: () => stats(),
     autoCompleteTransfers: false, // the KV service's handoff reports them
     // A join seed is given by address: ask it (as an authenticated peer of
     // this cluster, so a node of another cluster refuses) for its name.
@@ -109,19 +111,22 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   const profiler = new CpuProfiler({ nodeName: config.name });
   transport.onRequest(async (req: WireMessage, ctx) => {
     if (isCpuProfileRequest(req)) return profiler.handle(req, ctx.signal);
+    if (isKvAdminRequest(req)) return handleKvAdmin(kv, req);
     return isBucketTypeRequest(req) ? bucketTypes.handle(req) : cluster.handleAdmin(req);
   });
   cluster.start();
   metadata.start();
+  let pb: PbApi | undefined;
+  /** Every stat of this node: the HTTP /stats body and `rondo admin status`. */
+  const stats = (): Record<string, unknown> => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb), ...transportStats(transport) });
   let http: HttpApi | undefined;
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats: () => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb), ...transportStats(transport) }) });
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }
-  let pb: PbApi | undefined;
   let pbAddress: string | undefined;
   if (config.pbListen !== undefined) {
     const where = parseAddress(config.pbListen);

@@ -2,13 +2,13 @@
 import type { WireMessage } from '../core/env.js';
 import { RondoError } from '../core/errors.js';
 import type { AdminReply, AdminRequest } from '../core/node/admin-messages.js';
-import type { BucketTypeRequest } from '../kv/admin/index.js';
+import type { BucketTypeRequest, KvAdminRequest } from '../kv/admin/index.js';
 import type { HandoffAdminRequest } from '../core/handoff/admin.js';
 import type { CpuProfileRequest } from '../core/host/cpu-profiler.js';
 import { rpcRequest } from '../core/transport/index.js';
 
 /** Every request the admin channel accepts. */
-export type AnyAdminRequest = AdminRequest | BucketTypeRequest | HandoffAdminRequest | CpuProfileRequest;
+export type AnyAdminRequest = AdminRequest | BucketTypeRequest | HandoffAdminRequest | CpuProfileRequest | KvAdminRequest;
 
 export interface AdminTarget {
   address: string;

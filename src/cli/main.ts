@@ -8,6 +8,7 @@ import { analyzeProfile } from '../bench/cpu-roles.js';
 import type { CpuProfileData } from '../core/host/cpu-profiler.js';
 import { startNode } from '../node.js';
 import { adminCall, adminCallOnClaimant, type AdminTarget, type AnyAdminRequest } from './admin.js';
+import { transferLimit, waitForService } from './admin-status.js';
 import { benchCommand } from './bench.js';
 import { configFromEnv, readConfigFile, resolveConfig, type ConfigSource } from './config.js';
 import { runDevCluster } from './dev.js';
@@ -146,6 +147,7 @@ cluster.command('force-remove <node>').description('stage removing a dead node; 
 cluster.command('plan').description('show staged changes and the resulting ownership and transfers').action(() => runAdmin({ type: 'admin.plan' }, { onClaimant: true }));
 cluster.command('commit').description('apply the staged changes').action(() => runAdmin({ type: 'admin.commit' }, { onClaimant: true }));
 cluster.command('clear').description('drop all staged changes').action(() => runAdmin({ type: 'admin.clear' }));
+cluster.command('status').description('members: status, availability, ring and pending shares, and the claimant (like riak-admin cluster status)').action(() => runAdmin({ type: 'admin.cluster-status' }));
 const bucketType = admin.command('bucket-type').description('create and manage bucket types (like riak-admin bucket-type)');
 bucketType.command('create <name> [props]').description(`create an inactive type; props as '{"props":{...}}'`).action((name: string, props?: string) => runAdmin({ type: 'bucket-type.create', name, props: props ?? '' }));
 bucketType.command('activate <name>').description('activate a type once every node has it').action((name: string) => runAdmin({ type: 'bucket-type.activate', name }));
@@ -172,6 +174,43 @@ admin
   .command('repair <partition>')
   .description('rebuild one partition on its owner from the neighbouring replicas (like riak-admin repair)')
   .action((p: string) => runAdmin({ type: 'handoff.repair', partition: partitionArg(p) }));
+admin.command('status').description("every stat of the node as 'name : value', the values of its HTTP /stats (like riak-admin status)").action(() => runAdmin({ type: 'admin.status' }));
+admin
+  .command('stat')
+  .description('stats by name (like riak-admin stat)')
+  .command('show <pattern>')
+  .description("the stats whose names match <pattern>; * matches any characters (e.g. 'handoff_*', '*_active')")
+  .action((pattern: string) => runAdmin({ type: 'admin.stat-show', pattern }));
+admin
+  .command('vnode-status')
+  .description('every local vnode: partition, primary or fallback, objects, writes not yet durable, mailbox, handoff (like riak-admin vnode-status)')
+  .option('--no-count', 'skip counting objects (a range count per partition)')
+  .action((opts: { count: boolean }) => runAdmin({ type: 'kv.vnode-status', countObjects: opts.count }));
+admin.command('ringready').description('TRUE when every member is up and shows the same ring (like riak-admin ringready)').action(() => runAdmin({ type: 'admin.ringready' }));
+admin
+  .command('wait-for-service <service> [node]')
+  .description('wait until <service> (riak_kv or kv) runs on [node] (a member name or host:port; default the --node); exit 1 on timeout')
+  .option('--timeout <seconds>', 'give up after this long', '60')
+  .action(async (service: string, node: string | undefined, opts: { timeout: string }) => {
+    const seconds = Number(opts.timeout);
+    if (opts.timeout.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new RondoError('invalid_argument', `--timeout wants a positive number of seconds, got ${opts.timeout}`);
+    const json = admin.opts<{ json?: boolean }>().json === true;
+    const result = await waitForService({ target: adminTarget(), service, ...(node !== undefined ? { node } : {}), timeoutMs: seconds * 1000, print: (line) => (json ? undefined : process.stdout.write(`${line}\n`)) });
+    if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    if (!result.up) {
+      process.stderr.write(`rondo: ${result.service} is not up on ${result.node} after ${seconds} s\n`);
+      process.exitCode = 1;
+    }
+  });
+admin
+  .command('transfer-limit [args...]')
+  .description('handoff_concurrency of every member; transfer-limit <limit> sets it on all, transfer-limit <node> <limit> on one, at runtime (like riak-admin transfer-limit)')
+  .action(async (args: string[]) => {
+    const result = await transferLimit(adminTarget(), args);
+    if (admin.opts<{ json?: boolean }>().json) process.stdout.write(`${JSON.stringify(result.rows, null, 2)}\n`);
+    else for (const line of result.lines) process.stdout.write(`${line}\n`);
+    if (result.failed) process.exitCode = 1;
+  });
 admin
   .command('cpu-profile')
   .description("sample the node's CPU (V8 profiler, every 500 µs) for a while; write a .cpuprofile (Chrome DevTools: Performance, or the JavaScript Profiler) and print the process's CPU time over the same window")

@@ -57,6 +57,30 @@ export type { IndexChunk, IndexHit, IndexQuery } from './index/index.js';
 
 const EPOCH_META_KEY = 'kv.vnode-epoch';
 
+/** primary: this node owns it; incoming: it will once a pending transfer completes; fallback: it holds data for another owner. */
+export type VnodeRole = 'primary' | 'incoming' | 'fallback';
+
+export interface VnodeStatusRow {
+  partition: number;
+  role: VnodeRole;
+  owner: NodeName;
+  /** Where a pending ownership transfer moves it. */
+  nextOwner: NodeName | undefined;
+  hasData: boolean;
+  /** A vnode runs for it (started by its first command). */
+  running: boolean;
+  objects: number | undefined;
+  pendingWrites: number;
+  /** Mailbox: commands waiting, and commands the vnode answers later. */
+  queued: number;
+  awaiting: number;
+  processed: number;
+  overloads: number;
+  timeouts: number;
+  /** The handoff rows about it, one line each. */
+  handoff: string[];
+}
+
 export type DeleteMode = { delayMs: number } | 'keep' | 'immediate';
 
 export interface KvServiceOptions {
@@ -155,6 +179,7 @@ export class KvService {
   private readonly cluster: ClusterNode;
   private readonly env: Env;
   private readonly host: VnodeHost<KvCommand, KvReply>;
+  private readonly engine: StorageEngine;
   readonly handoff: HandoffManager<KvCommand, KvReply>;
   private readonly requests: RequestTable;
   private readonly nVal: number;
@@ -198,6 +223,7 @@ export class KvService {
     this.vnodeEpoch = bumpEpoch(opts.env);
     const clock = new HybridClock();
     const engine = opts.engine;
+    this.engine = engine;
     this.host = new VnodeHost<KvCommand, KvReply>({
       env: opts.env,
       node: this.name,
@@ -243,6 +269,41 @@ export class KvService {
     for (const id of this.reapTimers) this.env.clearTimer(id);
     this.reapTimers.clear();
     await this.host.stopAll();
+  }
+
+  /**
+   * Every partition this node runs a vnode for, holds data of, owns, or is
+   * about to own (riak-admin vnode-status): its role on the ring, objects
+   * stored (an LMDB range count, or undefined with countObjects false),
+   * writes not yet durable, mailbox, and the handoff rows about it.
+   */
+  async vnodeStatus(opts: { countObjects: boolean }): Promise<VnodeStatusRow[]> {
+    const ring = this.cluster.ring();
+    const owners = ring.ownership.owners;
+    const hosted = new Map(this.host.stats().map((s) => [s.partition, s]));
+    const withData = new Set(await this.engine.partitions());
+    const incoming = new Set(ring.ownership.pending.filter((t) => t.to === this.name).map((t) => t.partition));
+    const outgoing = new Map(ring.ownership.pending.filter((t) => t.from === this.name).map((t) => [t.partition, t.to]));
+    const transfers = this.handoff.rows();
+    const partitions = new Set([...hosted.keys(), ...withData, ...incoming]);
+    owners.forEach((owner, p) => {
+      if (owner === this.name) partitions.add(p);
+    });
+    const rows: VnodeStatusRow[] = [];
+    for (const partition of [...partitions].sort((a, b) => a - b)) {
+      assert(partition < owners.length, 'a local partition is on the ring');
+      const stats = hosted.get(partition);
+      const vnode = this.host.vnode(partition);
+      const role: VnodeRole = owners[partition] === this.name ? 'primary' : incoming.has(partition) ? 'incoming' : 'fallback';
+      rows.push({
+        partition, role, owner: owners[partition] as NodeName, nextOwner: outgoing.get(partition), hasData: withData.has(partition), running: stats !== undefined,
+        objects: opts.countObjects && withData.has(partition) ? await this.engine.partition(partition).countObjects() : opts.countObjects ? 0 : undefined,
+        pendingWrites: vnode instanceof KvVnode ? vnode.pendingWrites : 0,
+        queued: stats?.queued ?? 0, awaiting: stats?.awaiting ?? 0, processed: stats?.processed ?? 0, overloads: stats?.overloads ?? 0, timeouts: stats?.timeouts ?? 0,
+        handoff: transfers.filter((t) => (t.direction === 'outbound' ? t.partition : t.targetPartition) === partition).map((t) => `${t.direction} ${t.kind} ${t.direction === 'outbound' ? 'to' : 'from'} ${t.peer} ${t.phase} (${t.items} items)`),
+      });
+    }
+    return rows;
   }
 
   /** Reaps waiting for their delay now, and tombstones kept because reapsScheduledMax were waiting already. */

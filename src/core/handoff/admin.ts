@@ -11,9 +11,11 @@ export type HandoffAdminRequest =
   /** Cancel this node's outbound transfer of `partition` (it is retried later). */
   | { type: 'handoff.cancel'; partition: number }
   /** Rebuild `partition` on its owner from the neighbouring partitions' replicas. */
-  | { type: 'handoff.repair'; partition: number };
+  | { type: 'handoff.repair'; partition: number }
+  /** This node's handoff_concurrency; with `limit`, set it first (riak-admin transfer-limit; the CLI asks each member). */
+  | { type: 'handoff.transfer-limit'; limit?: number };
 
-export const HANDOFF_ADMIN_TYPES: ReadonlySet<string> = new Set(['handoff.transfers', 'handoff.cancel', 'handoff.repair']);
+export const HANDOFF_ADMIN_TYPES: ReadonlySet<string> = new Set(['handoff.transfers', 'handoff.cancel', 'handoff.repair', 'handoff.transfer-limit']);
 
 export function isHandoffAdminRequest(msg: { type: string }): msg is HandoffAdminRequest {
   return HANDOFF_ADMIN_TYPES.has(msg.type);

@@ -6,7 +6,7 @@
 // copy) until the sender closes it or goes quiet for the stall timeout.
 import { HANDOFF_INBOUND_SESSIONS_MAX } from '../constants.js';
 import type { Env, NodeName } from '../env.js';
-import { RondoError } from '../errors.js';
+import { RondoError, assert } from '../errors.js';
 import type { RingState } from '../membership/index.js';
 import type { VnodeHost } from '../vnode/host.js';
 import type { HandoffItem } from '../vnode/types.js';
@@ -51,6 +51,12 @@ export class InboundSessions<Command, Reply> {
   bytesReceived = 0;
 
   constructor(private readonly deps: InboundDeps<Command, Reply>) {}
+
+  /** A new handoff_concurrency: sessions already receiving go on; new ones are refused while as many run. */
+  setConcurrency(concurrency: number): void {
+    assert(Number.isSafeInteger(concurrency) && concurrency >= 1, 'handoff concurrency is a positive integer');
+    this.deps.concurrency = concurrency;
+  }
 
   /** Sessions still receiving (finished ones wait only for the sender's close). */
   active(): number {

@@ -6,7 +6,7 @@
 // receiving side's messages to InboundSessions (inbound.ts), serves
 // `rondo admin transfers|transfers-cancel|repair`, and counts for /stats.
 import {
-  HANDOFF_BATCH_BYTES_MAX, HANDOFF_BATCH_ITEMS_MAX, HANDOFF_CHECK_INTERVAL_MS, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_DROP_GRACE_MS,
+  HANDOFF_BATCH_BYTES_MAX, HANDOFF_BATCH_ITEMS_MAX, HANDOFF_CHECK_INTERVAL_MS, HANDOFF_CONCURRENCY_DEFAULT, HANDOFF_CONCURRENCY_MAX, HANDOFF_DROP_GRACE_MS,
   HANDOFF_INFLIGHT_BYTES_MAX, HANDOFF_RESEND_MS, HANDOFF_RETRY_DELAY_MS, HANDOFF_STALL_TIMEOUT_MS, HANDOFF_STATUS_TIMEOUT_MS, N_VAL_DEFAULT,
 } from '../constants.js';
 import type { Env, NodeName, TimerId, WireMessage } from '../env.js';
@@ -176,6 +176,22 @@ export class HandoffManager<Command, Reply> {
     return { via: this.self, concurrency: this.options.concurrency, nodes, pending: ring.ownership.pending };
   }
 
+  /**
+   * Change handoff_concurrency at runtime (riak-admin transfer-limit).
+   * Running transfers are never stopped: a lower limit only keeps new ones
+   * from starting until fewer than `concurrency` move data; a higher one
+   * starts waiting ones at the next check, scheduled now.
+   */
+  setConcurrency(concurrency: number): void {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > HANDOFF_CONCURRENCY_MAX) {
+      throw new InvalidArgumentError(`transfer limit must be an integer in 1..${HANDOFF_CONCURRENCY_MAX}, got ${concurrency}`);
+    }
+    this.options.concurrency = concurrency;
+    this.inbound.setConcurrency(concurrency);
+    assert(this.options.concurrency === concurrency, 'the new limit holds');
+    this.scheduleCheck(0);
+  }
+
   /** Cancel this node's outbound transfer of `partition`; it is retried after the retry delay. */
   cancel(partition: number): boolean {
     const t = this.outbound.get(partition);
@@ -234,6 +250,13 @@ export class HandoffManager<Command, Reply> {
       case 'handoff.repair': {
         const lines = this.repair(req.partition);
         return { type: 'admin.reply', ok: true, lines: [...lines, "watch progress with 'rondo admin transfers'"], data: { asked: lines.length } };
+      }
+      case 'handoff.transfer-limit': {
+        const before = this.options.concurrency;
+        if (req.limit !== undefined) this.setConcurrency(req.limit);
+        const limit = this.options.concurrency;
+        const line = req.limit === undefined ? `${this.self}: transfer limit ${limit}` : `${this.self}: transfer limit ${before} -> ${limit}`;
+        return { type: 'admin.reply', ok: true, lines: [line], data: { node: this.self, limit, previous: before } };
       }
       default: {
         const never: never = req;

@@ -13,7 +13,17 @@ export type AdminRequest =
   | { type: 'admin.commit' }
   | { type: 'admin.clear' }
   | { type: 'admin.member-status' }
-  | { type: 'admin.ring-status' };
+  | { type: 'admin.ring-status' }
+  /** Every stat of this node, the same values as its HTTP /stats (riak-admin status). */
+  | { type: 'admin.status' }
+  /** The stats whose names match a pattern with `*` wildcards (riak-admin stat show). */
+  | { type: 'admin.stat-show'; pattern: string }
+  /** Whether every member is up and shows this node's ring (riak-admin ringready). */
+  | { type: 'admin.ringready' }
+  /** Services registered and running on this node (riak-admin wait-for-service asks it). */
+  | { type: 'admin.services' }
+  /** Members, status, availability, ring and pending shares, claimant (riak-admin cluster status). */
+  | { type: 'admin.cluster-status' };
 
 export const ADMIN_REQUEST_TYPES: ReadonlySet<string> = new Set([
   'admin.node-info',
@@ -27,6 +37,11 @@ export const ADMIN_REQUEST_TYPES: ReadonlySet<string> = new Set([
   'admin.clear',
   'admin.member-status',
   'admin.ring-status',
+  'admin.status',
+  'admin.stat-show',
+  'admin.ringready',
+  'admin.services',
+  'admin.cluster-status',
 ]);
 
 export interface NodeInfo {

@@ -12,6 +12,7 @@ import { assert, InvalidArgumentError, MessageTooLargeError, OverloadError, Rond
 import { hasLeft, isMembershipMessage, MembershipCore, presentMembers, type MembershipOutput, type RingState } from '../membership/index.js';
 import { ADMIN_REQUEST_TYPES, type AdminReply, type AdminRequest } from './admin-messages.js';
 import { renderAdminReply } from './admin-render.js';
+import { clusterStatusTable, ringReadyLine, ringReadyVerdict, statLines, statPattern, type ClusterStatusRow, type RingReadyVerdict } from './admin-status.js';
 import { JoinClient, isJoinMessage, joinMessageProblem, type JoinMessage } from './join-client.js';
 
 const RING_META_KEY = 'ring';
@@ -33,6 +34,8 @@ export interface ClusterNodeOptions {
   pid?: number;
   /** Learns the name of the node listening at an address (join seeds are given by address). */
   resolveAddress?: (address: NodeAddress) => Promise<NodeName>;
+  /** Every stat of the node (what HTTP /stats returns), for `admin status` and `stat show`. */
+  stats?: () => Record<string, unknown>;
 }
 
 /** A service built on the cluster core (e.g. the KV store) receiving its own messages. */
@@ -217,11 +220,50 @@ export class ClusterNode {
         return this.adminStep({ cmd: 'member-status' });
       case 'admin.ring-status':
         return this.adminStep({ cmd: 'ring-status' });
+      case 'admin.status':
+      case 'admin.stat-show': {
+        // Check the pattern before reading anything.
+        const match = req.type === 'admin.stat-show' ? statPattern(req.pattern) : undefined;
+        if (this.opts.stats === undefined) throw new InvalidArgumentError(`${this.name} keeps no stats`);
+        const { lines, data } = statLines(this.opts.stats(), match);
+        return { type: 'admin.reply', ok: true, lines: lines.length === 0 ? ['No matching stats'] : lines, data };
+      }
+      case 'admin.ringready': {
+        const verdict = this.ringReady().verdict;
+        return { type: 'admin.reply', ok: true, lines: [ringReadyLine(verdict)], data: verdict };
+      }
+      case 'admin.services': {
+        const services = [...this.services.keys()].sort();
+        return { type: 'admin.reply', ok: true, lines: [`${this.name}: ${services.join(', ')}`], data: { node: this.name, services: this.running ? services : [] } };
+      }
+      case 'admin.cluster-status': {
+        const { verdict, rows, claimant } = this.ringReady();
+        return { type: 'admin.reply', ok: true, lines: clusterStatusTable({ claimant, ringReady: verdict.ready, rows }), data: { claimant, ringReady: verdict.ready, members: rows } };
+      }
       default: {
         const unreachable: never = req;
         throw new RondoError('invalid_argument', `unhandled admin request ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** Members as this node sees them (liveness from its detector, agreement from the digests peers last gossiped), and the ringready verdict. */
+  private ringReady(): { verdict: RingReadyVerdict; rows: ClusterStatusRow[]; claimant: NodeName } {
+    const ring = this.membership.ring();
+    const statusOut = this.membership.step({ type: 'admin', cmd: { cmd: 'ring-status' } }, this.env.nowMs());
+    const membersOut = this.membership.step({ type: 'admin', cmd: { cmd: 'member-status' } }, this.env.nowMs());
+    this.applyMembership(statusOut);
+    this.applyMembership(membersOut);
+    assert(statusOut.reply?.kind === 'ring-status' && membersOut.reply?.kind === 'member-status', 'status commands reply with their status');
+    const agreeing = new Set(statusOut.reply.status.agreeing);
+    const dead = new Set(this.detector.snapshot().filter((l) => l.liveness === 'dead').map((l) => l.node));
+    const known = new Set(this.detector.snapshot().map((l) => l.node));
+    const rows: ClusterStatusRow[] = membersOut.reply.members.map((m) => ({
+      name: m.name, status: m.status, ringPct: m.ringPct, pendingPct: m.pendingPct,
+      up: m.name === this.name ? true : known.has(m.name) ? !dead.has(m.name) : undefined,
+    }));
+    const verdict = ringReadyVerdict(rows.map((r) => ({ name: r.name, status: r.status, up: r.up === true, agrees: r.name === this.name || agreeing.has(r.name) })));
+    return { verdict, rows, claimant: ring.ownership.claimant };
   }
 
   private adminStep(cmd: Parameters<typeof renderAdminReply>[0]): AdminReply {

@@ -115,6 +115,11 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
     return this.#drops === 0 ? base : `${base}.${this.#drops}`;
   }
 
+  /** Writes issued and not yet durable (for `rondo admin vnode-status`). */
+  get pendingWrites(): number {
+    return this.#pending.size;
+  }
+
   handleCommand(command: KvCommand, ctx: VnodeContext): VnodeDirective<KvReply> | Promise<VnodeDirective<KvReply>> {
     let reply: KvReply | Promise<KvReply>;
     try {
