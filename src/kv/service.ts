@@ -57,8 +57,12 @@ export type { IndexChunk, IndexHit, IndexQuery } from './index/index.js';
 
 const EPOCH_META_KEY = 'kv.vnode-epoch';
 
-/** primary: this node owns it; incoming: it will once a pending transfer completes; fallback: it holds data for another owner. */
-export type VnodeRole = 'primary' | 'incoming' | 'fallback';
+/**
+ * primary: this node owns it; incoming: it will once a pending transfer
+ * completes; fallback: it holds data for another owner; idle: a vnode still
+ * runs for another owner's partition but holds nothing (handed off).
+ */
+export type VnodeRole = 'primary' | 'incoming' | 'fallback' | 'idle';
 
 export interface VnodeStatusRow {
   partition: number;
@@ -294,11 +298,13 @@ export class KvService {
       assert(partition < owners.length, 'a local partition is on the ring');
       const stats = hosted.get(partition);
       const vnode = this.host.vnode(partition);
-      const role: VnodeRole = owners[partition] === this.name ? 'primary' : incoming.has(partition) ? 'incoming' : 'fallback';
+      const pendingWrites = vnode instanceof KvVnode ? vnode.pendingWrites : 0;
+      const holds = withData.has(partition) || pendingWrites > 0;
+      const role: VnodeRole = owners[partition] === this.name ? 'primary' : incoming.has(partition) ? 'incoming' : holds ? 'fallback' : 'idle';
       rows.push({
         partition, role, owner: owners[partition] as NodeName, nextOwner: outgoing.get(partition), hasData: withData.has(partition), running: stats !== undefined,
         objects: opts.countObjects && withData.has(partition) ? await this.engine.partition(partition).countObjects() : opts.countObjects ? 0 : undefined,
-        pendingWrites: vnode instanceof KvVnode ? vnode.pendingWrites : 0,
+        pendingWrites,
         queued: stats?.queued ?? 0, awaiting: stats?.awaiting ?? 0, processed: stats?.processed ?? 0, overloads: stats?.overloads ?? 0, timeouts: stats?.timeouts ?? 0,
         handoff: transfers.filter((t) => (t.direction === 'outbound' ? t.partition : t.targetPartition) === partition).map((t) => `${t.direction} ${t.kind} ${t.direction === 'outbound' ? 'to' : 'from'} ${t.peer} ${t.phase} (${t.items} items)`),
       });

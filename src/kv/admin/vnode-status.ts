@@ -16,9 +16,9 @@ export function isKvAdminRequest(msg: WireMessage): msg is KvAdminRequest {
 
 export function vnodeStatusLines(node: string, rows: readonly VnodeStatusRow[]): string[] {
   const header = `${'Partition'.padStart(9)}  ${'Role'.padEnd(8)} ${'Objects'.padStart(8)} ${'Pending'.padStart(7)} ${'Queued'.padStart(6)} ${'Waiting'.padStart(7)} ${'Processed'.padStart(9)}  Handoff`;
-  const lines = [`Vnodes on ${node}: ${rows.length} (${rows.filter((r) => r.role === 'primary').length} primary, ${rows.filter((r) => r.role === 'fallback').length} fallback, ${rows.filter((r) => r.role === 'incoming').length} incoming)`, header, '-'.repeat(79)];
+  const lines = [`Vnodes on ${node}: ${rows.length} (${rows.filter((r) => r.role === 'primary').length} primary, ${rows.filter((r) => r.role === 'fallback').length} fallback, ${rows.filter((r) => r.role === 'incoming').length} incoming, ${rows.filter((r) => r.role === 'idle').length} idle)`, header, '-'.repeat(79)];
   for (const r of rows) {
-    const handoff = [...(r.nextOwner !== undefined ? [`ownership pending to ${r.nextOwner}`] : []), ...(r.role === 'fallback' ? [`owner ${r.owner}`] : []), ...r.handoff];
+    const handoff = [...(r.nextOwner !== undefined ? [`ownership pending to ${r.nextOwner}`] : []), ...(r.role === 'fallback' || r.role === 'idle' ? [`owner ${r.owner}`] : []), ...r.handoff];
     lines.push(
       `${String(r.partition).padStart(9)}  ${r.role.padEnd(8)} ${(r.objects === undefined ? '-' : String(r.objects)).padStart(8)} ${String(r.pendingWrites).padStart(7)} ${String(r.queued).padStart(6)} ${String(r.awaiting).padStart(7)} ${String(r.processed).padStart(9)}  ${handoff.length === 0 ? '--' : handoff.join('; ')}`,
     );
