@@ -12,8 +12,8 @@ const KEYS = 12;
 describe('admin status commands on a 3-node cluster', { timeout: 180_000 }, () => {
   const dir = tempDir('rondo-admin-status-');
   const procs: NodeProcess[] = [];
-  let addresses: string[] = [];
-  let https: string[] = [];
+  const addresses: string[] = [];
+  const https: string[] = [];
   const admin = (i: number, ...args: string[]) => runCli(['admin', '--node', addresses[i] as string, '--cluster-secret', SECRET, ...args]);
   const json = <T>(i: number, ...args: string[]): T => {
     const out = admin(i, '--json', ...args);
