@@ -1,6 +1,7 @@
 // Handoff through the KV service in the simulator, one behaviour per test:
 // hinted handoff after a primary returns, replace, repair of a wiped
-// partition, and the admin transfers report and cancel.
+// partition, the admin transfers report and cancel, and the transfer limit
+// changed at runtime.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TransfersReport } from '../../../../src/core/handoff/index.js';
@@ -105,6 +106,56 @@ describe('KV handoff', () => {
     await c.advance(100);
     assert.equal(c.kv(active.node).handoff.failed, failedBefore + 1, 'the cancelled transfer ended as failed');
     await settle(c, ['n1', 'n2', 'n3', 'n4']);
+    assert.deepEqual(await audit(c), { missing: [], stranded: [] });
+  });
+  it('transfer-limit at runtime: a higher limit lets more run; a lower one keeps running transfers and holds new ones back; nothing is lost', async () => {
+    const c = await formKvCluster(3, { seed: 11, service: { handoff: { ...FAST, batchItemsMax: 1, inflightBytesMax: 1024 * 1024, batchBytesMax: 1024 * 1024 } } });
+    await writeAll(c, 'n1', 3);
+    c.addNode('n4');
+    await c.admin('n4', { type: 'admin.join', seed: SimCluster.addressOf('n1') });
+    await c.advanceUntil(() => c.node('n1').ring().members.n4?.status === 'joining', 10_000);
+    const setLimit = async (name: string, limit: number): Promise<unknown> => (await c.admin(name, { type: 'handoff.transfer-limit', limit } as never)).data;
+    for (const name of ['n1', 'n2', 'n3', 'n4']) await setLimit(name, 1);
+    assert.ok(await c.planAndCommit('n1'));
+    const active = (name: string): number => c.kv(name).handoff.stats().handoff_outbound_active ?? 0;
+    const inbound = (): number => c.kv('n4').handoff.stats().handoff_inbound_active ?? 0;
+    let moved = false;
+    for (let i = 0, after = 0; i < 300 && after < 5; i++) {
+      await c.advance(10);
+      assert.ok(['n1', 'n2', 'n3'].every((n) => active(n) <= 1) && inbound() <= 1, 'limit 1: one transfer at a time per node and direction');
+      moved ||= inbound() === 1;
+      if (moved) after++;
+    }
+    assert.ok(moved, 'transfers ran under limit 1');
+    for (const name of ['n1', 'n2', 'n3', 'n4']) assert.deepEqual(await setLimit(name, 2), { node: name, limit: 2, previous: 1 });
+    let busy: string | undefined;
+    for (let i = 0; i < 500 && busy === undefined; i++) {
+      await c.advance(10);
+      busy = ['n1', 'n2', 'n3'].find((n) => active(n) === 2);
+    }
+    assert.ok(busy !== undefined, 'a node runs two transfers at once under the raised limit');
+    const running = c.kv(busy).handoff.rows().filter((r) => r.direction === 'outbound').map((r) => r.id);
+    const failedBefore = c.kv(busy).handoff.failed;
+    await assert.rejects(c.admin(busy, { type: 'handoff.transfer-limit', limit: 0 } as never), (e: { code?: string }) => e.code === 'invalid_argument');
+    assert.equal(c.kv(busy).handoff.options.concurrency, 2, 'a refused limit changes nothing');
+    assert.deepEqual(await setLimit(busy, 1), { node: busy, limit: 1, previous: 2 });
+    await c.advance(20);
+    const still = c.kv(busy).handoff.rows().map((r) => r.id);
+    assert.ok(running.every((id) => still.includes(id)), 'the running transfers go on');
+    let sawOne = false;
+    for (let i = 0; i < 300 && !sawOne; i++) {
+      await c.advance(10);
+      const n = active(busy);
+      assert.ok(n <= 2, `at most the two that ran: ${n}`);
+      sawOne = n <= 1;
+    }
+    assert.ok(sawOne, 'the node went down to the new limit');
+    for (let i = 0; i < 30; i++) {
+      await c.advance(10);
+      assert.ok(active(busy) <= 1, 'once below the new limit, no new transfer takes it above');
+    }
+    await settle(c, ['n1', 'n2', 'n3', 'n4']);
+    assert.equal(c.kv(busy).handoff.failed, failedBefore, 'changing the limit failed no transfer');
     assert.deepEqual(await audit(c), { missing: [], stranded: [] });
   });
 });
