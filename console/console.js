@@ -170,8 +170,8 @@
         progressCell.textContent = '–';
       }
       tr.appendChild(progressCell);
-      tr.appendChild(el('td', t.items + (t.itemsTotal !== null ? '/' + t.itemsTotal : '') + ' items, ' + bytes(t.bytes)));
-      tr.appendChild(el('td', (t.bytesPerSecond / 1e6).toFixed(1) + ' MB/s, ' + t.itemsPerSecond + ' items/s'));
+      tr.appendChild(el('td', t.items + (t.itemsTotal !== null ? '/' + t.itemsTotal : '') + ' items · ' + bytes(t.bytes)));
+      tr.appendChild(el('td', (t.bytesPerSecond / 1e6).toFixed(1) + ' MB/s · ' + t.itemsPerSecond + '/s'));
       body.appendChild(tr);
     }
     $('transfers-empty').hidden = o.transfers.length > 0;

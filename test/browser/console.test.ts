@@ -12,7 +12,7 @@
 // how to install it (CI's .ci/run installs it).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -73,6 +73,7 @@ describe('web console in headless Chromium against a 3-node cluster', { timeout:
 
   before(async () => {
     const executablePath = findChromium();
+    rmSync(ARTIFACTS_DIR, { recursive: true, force: true }); // only this run's screenshots
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     cluster = await startDevCluster({ nodes: 3 });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'], timeout: 30_000 });
@@ -87,9 +88,9 @@ describe('web console in headless Chromium against a 3-node cluster', { timeout:
     if (shots.length > 0) process.stdout.write(`console screenshots: ${ARTIFACTS_DIR} (${shots.join(', ')})\n`);
   });
 
-  async function shot(page: Page, name: string): Promise<void> {
+  async function shot(page: Page, name: string, fullPage = true): Promise<void> {
     const path = join(ARTIFACTS_DIR, name);
-    await page.screenshot({ path, fullPage: true, timeout: 15_000 });
+    await page.screenshot({ path, fullPage, timeout: 15_000 });
     shots.push(name);
   }
 
@@ -105,7 +106,7 @@ describe('web console in headless Chromium against a 3-node cluster', { timeout:
     assert.ok(cluster !== undefined && browser !== undefined);
     const c = cluster;
     const [n1Http] = c.http as [string];
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('console', (msg) => {
       if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`);
     });
@@ -164,10 +165,15 @@ describe('web console in headless Chromium against a 3-node cluster', { timeout:
     assert.ok((await page.locator('#pending li').allTextContents()).some((line) => /p\d+: n\d → n4/.test(line)), 'pending changes name their new owner');
     assert.ok(await page.locator('#ring path.partition.pending').count() > 0, 'the ring marks pending partitions');
     await shot(page, '3-join-pending.png');
+    // The first screenful alone (members, ring, changes): small enough for README's docs/console.png.
+    await shot(page, '3-join-pending-viewport.png', false);
     // Transfers from n1 and n2 run (n3's wait for it): watch for a row for a few seconds, and record what was seen.
     await waitFor(async () => (sawTransferRows ||= Number(await page.locator('#transfers').getAttribute('data-count')) > 0), 10_000, 100);
     process.stdout.write(`console showed active transfer rows: ${sawTransferRows}\n`);
-    await shot(page, '4-transfers.png');
+    // Those from n1 and n2 end; the page follows (not asserted: how long they take is handoff's business, not the console's).
+    const settledMs = await waitFor(async () => Number(await page.locator('#transfers').getAttribute('data-count')) === 0, 20_000, 200);
+    process.stdout.write(`console showed no active transfers ${settledMs >= 0 ? `after ${Math.round(settledMs)} ms more` : 'for 20 s: some still running'}\n`);
+    await shot(page, '4-after-transfers.png');
     assert.ok((await memberRows(page)).some((r) => r.node === 'n4' && r.up === 'true'));
 
     assert.deepEqual(problems, [], 'no console errors, page errors or failed requests');
