@@ -229,7 +229,10 @@
 
   function drawChart(target, lines, unit) {
     clear(target);
-    const W = 320, H = 120, L = 34, R = 6, T = 8, B = 16;
+    // Drawn in the element's own pixels, so text keeps its size and the plot fills the box.
+    const W = Math.max(160, Math.round(target.clientWidth || 320)), H = Math.max(80, Math.round(target.clientHeight || 120));
+    const L = 40, R = 8, T = 10, B = 16;
+    target.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     const values = lines.flatMap((l) => l.points).filter((v) => v !== null);
     target.appendChild(svg('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' }));
     target.appendChild(svg('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' }));

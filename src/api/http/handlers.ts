@@ -28,7 +28,7 @@ import {
 } from './codec/index.js';
 import { handleListing, type ListingContext } from './listing.js';
 import { renderAsset, type ConsoleAssets } from './console/assets.js';
-import { buildOverview, type ConsoleSource } from './console/overview.js';
+import type { ConsoleOverview } from './console/overview.js';
 
 export interface HandlerContext {
   kv: KvService;
@@ -39,7 +39,7 @@ export interface HandlerContext {
   stats: () => Record<string, unknown>;
   log: Logger;
   /** The web console's files and data; without them /console is 404. */
-  console?: { assets: ConsoleAssets; source: ConsoleSource };
+  console?: { assets: ConsoleAssets; overview: () => Promise<ConsoleOverview> };
 }
 
 function header(headers: HeaderMap, name: string): string | undefined {
@@ -62,9 +62,7 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
       return (ctx.console && renderAsset(ctx.console.assets, route.asset)) ?? renderNotFound();
     case 'console-overview': {
       if (ctx.console === undefined) return renderNotFound();
-      const source = ctx.console.source;
-      const transfers = await source.transfers();
-      const overview = buildOverview({ self: source.nodeName, ring: source.ring(), liveness: source.liveness(), transfers, health: source.health() });
+      const overview = await ctx.console.overview();
       return { ...renderJson(200, overview), headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } };
     }
     case 'type-props': {

@@ -12,7 +12,7 @@ import type { KvService } from '../../kv/service.js';
 import { parseRoute, renderError, type HttpResponse } from './codec/index.js';
 import { handle } from './handlers.js';
 import { loadConsoleAssets, type ConsoleAssets } from './console/assets.js';
-import type { ConsoleSource } from './console/overview.js';
+import { overviewProvider, type ConsoleOverview, type ConsoleSource } from './console/overview.js';
 import { HttpConnection, type HttpRequest } from './wire/connection.js';
 
 /** Request bodies above this are refused with 413 before they are buffered whole. option: httpBodyBytesMax */
@@ -44,12 +44,12 @@ export class HttpApi {
   private readonly opts: HttpApiOptions;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly console: { assets: ConsoleAssets; source: ConsoleSource } | undefined;
+  private readonly console: { assets: ConsoleAssets; overview: () => Promise<ConsoleOverview> } | undefined;
 
   constructor(opts: HttpApiOptions) {
     this.opts = opts;
     // Read once, at start: a missing file fails the node now, not the first visitor.
-    this.console = opts.console === undefined ? undefined : { assets: loadConsoleAssets(), source: opts.console };
+    this.console = opts.console === undefined ? undefined : { assets: loadConsoleAssets(), overview: overviewProvider(opts.console) };
   }
 
   async start(): Promise<{ host: string; port: number }> {

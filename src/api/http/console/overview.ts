@@ -192,3 +192,22 @@ export function buildOverview(input: OverviewInput): ConsoleOverview {
   assert.ok(overview.members.filter((m) => m.self).length <= 1, 'at most one member is this node');
   return overview;
 }
+
+/**
+ * The overview as the handler serves it: every call asks the live members
+ * for their transfer rows, so callers that arrive while one is being built
+ * share it (any number of open consoles cost one round of status requests
+ * at a time).
+ */
+export function overviewProvider(source: ConsoleSource): () => Promise<ConsoleOverview> {
+  let inFlight: Promise<ConsoleOverview> | undefined;
+  return () => {
+    inFlight ??= source
+      .transfers()
+      .then((transfers) => buildOverview({ self: source.nodeName, ring: source.ring(), liveness: source.liveness(), transfers, health: source.health() }))
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+}

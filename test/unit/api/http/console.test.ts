@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { HttpError, parseRoute } from '../../../../src/api/http/codec/index.js';
 import { CONSOLE_ASSETS_DIR, loadConsoleAssets, renderAsset } from '../../../../src/api/http/console/assets.js';
-import { buildOverview, type OverviewInput } from '../../../../src/api/http/console/overview.js';
+import { buildOverview, overviewProvider, type ConsoleSource, type OverviewInput } from '../../../../src/api/http/console/overview.js';
 import type { TransfersReport } from '../../../../src/core/handoff/admin.js';
 import type { MemberEntry, RingState } from '../../../../src/core/membership/index.js';
 
@@ -153,4 +153,40 @@ test('the page loads nothing from elsewhere, and its script never writes markup 
   for (const text of [html, script, css]) assert.doesNotMatch(text, /(src|href)=["']?(https?:)?\/\/|@import|url\(\s*["']?https?:/i);
   assert.doesNotMatch(script, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
   for (const field of ['node_gets_total', 'node_puts_total', 'node_get_fsm_time_95', 'node_put_fsm_time_95']) assert.ok(script.includes(field), `the charts read ${field}`);
+});
+
+test('overview provider: concurrent callers share one round of transfer status requests; the next call asks again', async () => {
+  let asked = 0;
+  let release: () => void = () => undefined;
+  const source: ConsoleSource = {
+    nodeName: 'n1',
+    ring,
+    liveness: () => input().liveness,
+    transfers: () => {
+      asked++;
+      return new Promise((resolve) => (release = () => resolve(report)));
+    },
+    health: () => input().health,
+  };
+  const overview = overviewProvider(source);
+  const a = overview();
+  const b = overview();
+  assert.equal(asked, 1);
+  release();
+  const [first, second] = await Promise.all([a, b]);
+  assert.equal(first, second);
+  assert.deepEqual(first, buildOverview(input()));
+  const c = overview();
+  assert.equal(asked, 2);
+  release();
+  await c;
+});
+
+test('overview provider: a failed round fails its callers and does not stick', async () => {
+  let fail = true;
+  const source: ConsoleSource = { nodeName: 'n1', ring, liveness: () => [], transfers: async () => (fail ? Promise.reject(new Error('boom')) : report), health: () => input().health };
+  const overview = overviewProvider(source);
+  await assert.rejects(overview(), /boom/);
+  fail = false;
+  assert.equal((await overview()).node, 'n1');
 });
