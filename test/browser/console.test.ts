@@ -36,7 +36,10 @@ const TEST_TIMEOUT_MS = 240_000;
 
 function findChromium(): string {
   const fromEnv = process.env.RONDO_CHROMIUM;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (!existsSync(fromEnv)) assert.fail(`RONDO_CHROMIUM=${fromEnv}: no such file; headless Chromium is required for the web console test`);
+    return fromEnv;
+  }
   for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(candidate)) return candidate;
   try {
     const found = execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
@@ -123,6 +126,16 @@ describe('web console in headless Chromium against a 3-node cluster', { timeout:
     });
     assert.deepEqual((await memberRows(page)).map((r) => `${r.node}:${r.status}:${r.up}`), ['n1:valid:true', 'n2:valid:true', 'n3:valid:true']);
     assert.equal(await page.locator('#ring path.partition').count(), 64, 'the ring is drawn with one arc per partition');
+    // The JSON the page reads, as a tool would.
+    const api = await fetch(`http://${n1Http}/console/api/overview`);
+    assert.equal(api.status, 200);
+    assert.equal(api.headers.get('content-type'), 'application/json');
+    const overview = (await api.json()) as { node: string; ringSize: number; owners: string[]; members: { name: string; up: boolean }[]; health: { node: string; rssBytes?: number }[] };
+    assert.equal(overview.node, 'n1');
+    assert.equal(overview.owners.length, overview.ringSize);
+    assert.deepEqual(overview.members.map((m) => `${m.name}:${m.up}`), ['n1:true', 'n2:true', 'n3:true']);
+    assert.ok((overview.health.find((h) => h.node === 'n1')?.rssBytes ?? 0) > 0);
+    assert.equal((await fetch(`http://${n1Http}/console/nope.js`)).status, 404);
     assert.equal(await page.locator('#health tbody tr').count(), 3);
     // /stats has no get/put counters yet on this branch, or has them: either way the chart draws without errors.
     await until(page, 'the charts drawn', 5_000, async () => ['nodata', 'data'].includes((await page.locator('#chart-latency').getAttribute('data-state')) ?? ''));
