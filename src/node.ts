@@ -6,7 +6,7 @@ import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
 import { pino, type Logger } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { CpuProfiler, isCpuProfileRequest } from './core/host/cpu-profiler.js';
-import { processCpuStats } from './core/host/process-cpu.js';
+import { processCpuStats, processHealthSampler } from './core/host/process-cpu.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
@@ -14,6 +14,7 @@ import { BucketTypeAdmin, handleKvAdmin, isBucketTypeRequest, isKvAdminRequest }
 import { openLmdbEngine, type StorageEngine } from './kv/backend/index.js';
 import { KvService } from './kv/service.js';
 import { HttpApi } from './api/http/server.js';
+import type { ConsoleSource } from './api/http/console/overview.js';
 import { createPbHandler } from './api/pb/handlers.js';
 import { PbApi } from './api/pb/server.js';
 import { presentMembers } from './core/membership/index.js';
@@ -123,7 +124,16 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
     const where = parseAddress(config.httpListen);
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats });
+    const health = processHealthSampler();
+    // The web console reads the node through this (read-only) interface only.
+    const consoleSource: ConsoleSource = {
+      nodeName: config.name,
+      ring: () => cluster.ring(),
+      liveness: () => cluster.livenessSnapshot(),
+      transfers: () => kv.handoff.report(),
+      health,
+    };
+    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, console: consoleSource, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }

@@ -27,6 +27,8 @@ import {
   type Route,
 } from './codec/index.js';
 import { handleListing, type ListingContext } from './listing.js';
+import { renderAsset, type ConsoleAssets } from './console/assets.js';
+import type { ConsoleOverview } from './console/overview.js';
 
 export interface HandlerContext {
   kv: KvService;
@@ -36,6 +38,8 @@ export interface HandlerContext {
   signal: AbortSignal;
   stats: () => Record<string, unknown>;
   log: Logger;
+  /** The web console's files and data; without them /console is 404. */
+  console?: { assets: ConsoleAssets; overview: () => Promise<ConsoleOverview> };
 }
 
 function header(headers: HeaderMap, name: string): string | undefined {
@@ -54,6 +58,13 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
       return renderPing();
     case 'stats':
       return renderJson(200, ctx.stats());
+    case 'console-asset':
+      return (ctx.console && renderAsset(ctx.console.assets, route.asset)) ?? renderNotFound();
+    case 'console-overview': {
+      if (ctx.console === undefined) return renderNotFound();
+      const overview = await ctx.console.overview();
+      return { ...renderJson(200, overview), headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } };
+    }
     case 'type-props': {
       if (route.method === 'PUT') {
         const props = parsePropsRequest(ctx.headers, ctx.body);

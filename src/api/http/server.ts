@@ -11,6 +11,8 @@ import { OBJECT_BYTES_MAX } from '../../kv/constants.js';
 import type { KvService } from '../../kv/service.js';
 import { parseRoute, renderError, type HttpResponse } from './codec/index.js';
 import { handle } from './handlers.js';
+import { loadConsoleAssets, type ConsoleAssets } from './console/assets.js';
+import { overviewProvider, type ConsoleOverview, type ConsoleSource } from './console/overview.js';
 import { HttpConnection, type HttpRequest } from './wire/connection.js';
 
 /** Request bodies above this are refused with 413 before they are buffered whole. option: httpBodyBytesMax */
@@ -32,6 +34,8 @@ export interface HttpApiOptions {
   port: number;
   log: Logger;
   stats: () => Record<string, unknown>;
+  /** The node's state for the web console (/console); without it /console is 404. */
+  console?: ConsoleSource;
   bodyBytesMax?: number;
   connectionsMax?: number;
 }
@@ -40,9 +44,12 @@ export class HttpApi {
   private readonly opts: HttpApiOptions;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  private readonly console: { assets: ConsoleAssets; overview: () => Promise<ConsoleOverview> } | undefined;
 
   constructor(opts: HttpApiOptions) {
     this.opts = opts;
+    // Read once, at start: a missing file fails the node now, not the first visitor.
+    this.console = opts.console === undefined ? undefined : { assets: loadConsoleAssets(), overview: overviewProvider(opts.console) };
   }
 
   async start(): Promise<{ host: string; port: number }> {
@@ -82,7 +89,7 @@ export class HttpApi {
     try {
       const route = parseRoute(request.method, request.url);
       if (route instanceof Error) return renderError(route);
-      return await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: request.headers, body: request.body, signal, stats: this.opts.stats, log: this.opts.log });
+      return await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: request.headers, body: request.body, signal, stats: this.opts.stats, log: this.opts.log, ...(this.console ? { console: this.console } : {}) });
     } catch (err) {
       return this.failed(err, request);
     }

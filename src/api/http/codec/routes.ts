@@ -5,6 +5,7 @@
 //   GET .../buckets/B/keys?keys=true|stream    GET [/types/T]/buckets?buckets=true|stream
 //   GET .../buckets/B/index/I/V[/END]          (secondary index queries)
 //   /ping  /stats                and the legacy /riak/B/K, /riak/B
+//   /console  /console/<asset>  /console/api/overview   (the web console, read-only)
 // Names are split on "/" before percent-decoding, so "%2F" stays inside a
 // name (Riak asks clients to escape slashes that way).
 import { PATH_SEGMENTS_MAX, QUERY_PARAMS_MAX } from './constants.js';
@@ -18,6 +19,10 @@ export type ObjectMethod = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'DELETE';
 export type Route =
   | { kind: 'ping'; method: 'GET' | 'HEAD'; query: Query }
   | { kind: 'stats'; method: 'GET' | 'HEAD'; query: Query }
+  /** The web console's page (asset "index.html") or one of its static files. */
+  | { kind: 'console-asset'; method: 'GET' | 'HEAD'; asset: string; query: Query }
+  /** The console's JSON view of this node's state. */
+  | { kind: 'console-overview'; method: 'GET' | 'HEAD'; query: Query }
   /** A named key. POST is accepted like PUT (Riak keeps it for older clients). */
   | { kind: 'object'; method: ObjectMethod; bucketType: string; bucket: string; key: string; legacy: boolean; query: Query }
   /** POST to the keys collection: store under a key the server generates. */
@@ -70,6 +75,7 @@ function route(method: string, url: string): Route {
   if (n === 1 && s[0] === 'ping') return { kind: 'ping', method: allow(method, READ_METHODS), query };
   if (n === 1 && s[0] === 'stats') return { kind: 'stats', method: allow(method, READ_METHODS), query };
   if (s[0] === 'riak' && (n === 2 || n === 3)) return legacyRoute(method, s, query);
+  if (s[0] === 'console') return consoleRoute(method, s, query, hashless);
 
   let bucketType = DEFAULT_BUCKET_TYPE;
   let rest = s;
@@ -102,6 +108,14 @@ function route(method: string, url: string): Route {
     }
   }
   throw notFound(hashless);
+}
+
+function consoleRoute(method: string, s: string[], query: Query, path: string): Route {
+  if (s.length === 1) return { kind: 'console-asset', method: allow(method, READ_METHODS), asset: 'index.html', query };
+  if (s.length === 3 && s[1] === 'api' && s[2] === 'overview') return { kind: 'console-overview', method: allow(method, READ_METHODS), query };
+  // Asset names are plain file names ("console.js"); the handler knows which exist.
+  if (s.length === 2 && /^[a-z][a-z0-9-]*\.[a-z]+$/.test(s[1] ?? '')) return { kind: 'console-asset', method: allow(method, READ_METHODS), asset: s[1] ?? '', query };
+  throw notFound(path);
 }
 
 function legacyRoute(method: string, s: string[], query: Query): Route {
