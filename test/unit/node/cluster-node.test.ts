@@ -224,3 +224,44 @@ describe('refused input from peers', () => {
     assert.deepEqual(Object.keys(cluster.node('n1').ring().members).sort(), ['n1', 'n2']);
   });
 });
+
+describe('ClusterNode status requests (riak-admin ringready, cluster status, stat show)', () => {
+  it('ringready: TRUE when settled; FALSE with the node whose ring we have not seen; FALSE with the down node', async () => {
+    const cluster = await formCluster(3, 21);
+    assert.ok(await cluster.planAndCommit('n1'));
+    assert.ok(cluster.runUntil(() => cluster.settled(), 30_000), 'settled');
+    cluster.sim.runFor(3_000); // a gossip round from everyone
+    const ready = await cluster.admin('n1', { type: 'admin.ringready' });
+    assert.deepEqual(ready.data, { ready: true, nodes: ['n1', 'n2', 'n3'] });
+    assert.deepEqual(ready.lines, ["TRUE All nodes agree on the ring ['n1','n2','n3']"]);
+    const status = await cluster.admin('n2', { type: 'admin.cluster-status' });
+    const data = status.data as { claimant: string; ringReady: boolean; members: { name: string; status: string; up: boolean }[] };
+    assert.equal(data.ringReady, true);
+    assert.deepEqual(data.members.map((m) => [m.name, m.status, m.up]), [['n1', 'valid', true], ['n2', 'valid', true], ['n3', 'valid', true]]);
+    assert.ok(status.lines.some((l) => l.includes(`(C) ${data.claimant}`)), status.lines.join('\n'));
+
+    // n1 no longer hears n3 directly (SWIM's indirect probes through n2 keep it alive): a staged change gives n1 a ring n3's gossip never confirms.
+    cluster.sim.blockOneWay('n3', 'n1');
+    await cluster.admin('n1', { type: 'admin.leave', node: 'n2' });
+    cluster.sim.runFor(5_000);
+    const split = await cluster.admin('n1', { type: 'admin.ringready' });
+    assert.deepEqual(split.data, { ready: false, reason: 'different_rings', disagreeing: ['n3'], nodes: ['n1', 'n2', 'n3'] });
+    cluster.sim.heal();
+    await cluster.admin('n1', { type: 'admin.clear' });
+
+    cluster.crash('n3');
+    assert.ok(cluster.runUntil(() => !cluster.node('n1').upNodes().has('n3'), 20_000), 'n3 seen down');
+    const down = await cluster.admin('n1', { type: 'admin.ringready' });
+    assert.deepEqual(down.lines, ["FALSE ['n3'] down.  All nodes need to be up to check."]);
+    const after = (await cluster.admin('n1', { type: 'admin.cluster-status' })).lines.join('\n');
+    assert.match(after, /\|\s+n3\s+\|\s+valid\s+\|\s+down!\s+\|/);
+  });
+
+  it('status and stat show need a stats provider; a bad pattern is refused first; services lists what is registered', async () => {
+    const cluster = await formCluster(1);
+    await rejects(cluster.admin('n1', { type: 'admin.stat-show', pattern: 'a(b' }), 'invalid_argument', /stat pattern/);
+    await rejects(cluster.admin('n1', { type: 'admin.status' }), 'invalid_argument', /keeps no stats/);
+    const services = await cluster.admin('n1', { type: 'admin.services' });
+    assert.deepEqual(services.data, { node: 'n1', services: [] });
+  });
+});
