@@ -35,6 +35,8 @@ export interface HandlerContext {
   body: Uint8Array;
   signal: AbortSignal;
   stats: () => Record<string, unknown>;
+  /** The Prometheus text and its content type; absent: /metrics answers 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   log: Logger;
 }
 
@@ -54,6 +56,11 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
       return renderPing();
     case 'stats':
       return renderJson(200, ctx.stats());
+    case 'metrics': {
+      if (ctx.metrics === undefined) return renderNotFound();
+      const m = await ctx.metrics();
+      return { status: 200, headers: { 'Content-Type': m.contentType }, body: route.method === 'HEAD' ? '' : m.body };
+    }
     case 'type-props': {
       if (route.method === 'PUT') {
         const props = parsePropsRequest(ctx.headers, ctx.body);
