@@ -89,14 +89,17 @@ export function nodeMetrics(s: StatsSources): { metrics: NodeMetrics; stop: () =
   const metrics = new NodeMetrics({ nodeName: s.config.name });
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
   loop.enable();
+  // Node 20's histogram holds the time between two samples, resolution included (an idle loop shows about the
+  // resolution): the lag is what exceeds it.
+  const lagSeconds = (ns: number): number => Math.max(0, ns / 1e6 - EVENT_LOOP_RESOLUTION_MS) / 1000;
   metrics.gauge({
-    name: 'rondo_event_loop_lag_seconds', help: 'Event-loop delay since the last scrape (perf_hooks monitorEventLoopDelay), by quantile', labelNames: ['quantile'],
+    name: 'rondo_event_loop_lag_seconds', help: 'Event-loop lag since the last scrape (perf_hooks monitorEventLoopDelay, less its sampling interval): mean, p50, p99, max', labelNames: ['stat'],
     read: (set) => {
       if (loop.count > 0) {
-        set(loop.mean / 1e9, { quantile: 'mean' });
-        set(loop.percentile(50) / 1e9, { quantile: '0.5' });
-        set(loop.percentile(99) / 1e9, { quantile: '0.99' });
-        set(loop.max / 1e9, { quantile: '1' });
+        set(lagSeconds(loop.mean), { stat: 'mean' });
+        set(lagSeconds(loop.percentile(50)), { stat: 'p50' });
+        set(lagSeconds(loop.percentile(99)), { stat: 'p99' });
+        set(lagSeconds(loop.max), { stat: 'max' });
       }
       loop.reset();
     },
