@@ -372,7 +372,7 @@ export class KvService {
     return this.counted('index', indexQuery(this.coverageDeps, q, this.propsOf(opts.props).nVal, opts));
   }
 
-  /** A listing or index query, counted for /stats: created when asked for, active until its generator ends (or is closed). */
+  /** A listing or index query, counted for /stats: created and active from its first chunk asked for until its generator ends or is closed. */
   private async *counted<T>(kind: 'list' | 'index', chunks: AsyncGenerator<T>): AsyncGenerator<T> {
     const stats = this.stats;
     (kind === 'list' ? stats.listCreate : stats.indexCreate).add(stats.nowMs());
