@@ -203,6 +203,7 @@ export class KvService {
     this.stats = stats;
     const clock = new HybridClock();
     const engine = opts.engine;
+    engine.onIndexEntriesRemoved((entries) => stats.vnodeIndexDeletes.add(stats.nowMs(), entries));
     this.host = new VnodeHost<KvCommand, KvReply>({
       env: opts.env,
       node: this.name,

@@ -27,6 +27,7 @@ export class KvStats {
   readonly vnodePuts = new CountWindow();
   readonly vnodeIndexReads = new CountWindow();
   readonly vnodeIndexWrites = new CountWindow();
+  readonly vnodeIndexDeletes = new CountWindow();
   readonly readRepairs = new CountWindow();
   readonly repairsByKind: Readonly<Record<RepairKind, CountWindow>> = {
     primary_notfound: new CountWindow(), primary_outofdate: new CountWindow(), fallback_notfound: new CountWindow(), fallback_outofdate: new CountWindow(),
@@ -91,6 +92,7 @@ export class KvStats {
     count('vnode_puts', this.vnodePuts);
     count('vnode_index_reads', this.vnodeIndexReads);
     count('vnode_index_writes', this.vnodeIndexWrites);
+    count('vnode_index_deletes', this.vnodeIndexDeletes);
     count('read_repairs', this.readRepairs);
     for (const [kind, w] of Object.entries(this.repairsByKind)) {
       // Riak's names: _one for the last minute, _count since start.

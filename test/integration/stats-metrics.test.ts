@@ -145,6 +145,24 @@ describe('/stats and /metrics on one node', { timeout: 60_000 }, () => {
     assert.equal((value(m1, 'rondo_requests_total', { op: 'get', api: 'pb' }) ?? 0) - (value(m0, 'rondo_requests_total', { op: 'get', api: 'pb' }) ?? 0), 1);
   });
 
+  it('counts index entries written, removed and read, and listings and index queries', async () => {
+    const before = await stats();
+    assert.equal((await put('/buckets/ix/keys/k', 'v', { 'X-Riak-Index-Age_int': '42', 'X-Riak-Index-Name_bin': 'ann' })).status, 204);
+    assert.equal((await put('/buckets/ix/keys/k', 'v', { 'X-Riak-Index-Age_int': '43', 'X-Riak-Index-Name_bin': 'ann' })).status, 204);
+    const afterWrites = await stats();
+    // Three replicas: the first put writes 2 entries on each, the second 2 more and drops age 42 on each.
+    assert.equal(num(afterWrites, 'vnode_index_writes_total') - num(before, 'vnode_index_writes_total'), 12);
+    assert.equal(num(afterWrites, 'vnode_index_deletes_total') - num(before, 'vnode_index_deletes_total'), 3);
+    assert.equal((await fetch(`${base}/buckets/ix/index/age_int/43`)).status, 200);
+    assert.equal((await fetch(`${base}/buckets/ix/keys?keys=true`)).status, 200);
+    const after = await stats();
+    assert.equal(num(after, 'index_fsm_create_total') - num(before, 'index_fsm_create_total'), 1);
+    assert.equal(num(after, 'list_fsm_create_total') - num(before, 'list_fsm_create_total'), 1);
+    assert.ok(num(after, 'vnode_index_reads_total') > num(before, 'vnode_index_reads_total'));
+    assert.equal(num(after, 'index_fsm_active'), 0);
+    assert.equal(num(after, 'list_fsm_active'), 0);
+  });
+
   it('reports siblings, and counts read repairs of a replica that missed a write or holds an older one', async () => {
     const admin = new BucketTypeAdmin(node.metadata);
     admin.handle({ type: 'bucket-type.create', name: 'sibs', props: '{"props":{"allow_mult":true}}' });
