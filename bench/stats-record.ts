@@ -1,6 +1,6 @@
 // The cost of /stats and /metrics instrumentation per recorded event: the
-// window counters and histograms (core/stats) and the prom-client pre-bound
-// children the APIs touch per request. Nanoseconds per call, best of rounds.
+// window counters and histograms (core/stats) and the /metrics request
+// arrays the APIs write per request. Nanoseconds per call, best of rounds.
 //
 //   node --import tsx bench/stats-record.ts
 import { CountWindow, HistogramWindow } from '../src/core/stats/index.js';
