@@ -6,18 +6,18 @@ import { PB_FRAME_BYTES_MAX } from './api/pb/codec/index.js';
 import { pino, type Logger } from 'pino';
 import type { WireMessage } from './core/env.js';
 import { CpuProfiler, isCpuProfileRequest } from './core/host/cpu-profiler.js';
-import { processCpuStats, processHealthSampler } from './core/host/process-cpu.js';
+import { processHealthSampler } from './core/host/process-cpu.js';
 import { FileMetaStore, RealEnv } from './core/host/real-env.js';
 import { ClusterNode } from './core/node/cluster-node.js';
 import { MetadataService } from './core/metadata/index.js';
 import { BucketTypeAdmin, handleKvAdmin, isBucketTypeRequest, isKvAdminRequest } from './kv/admin/index.js';
-import { openLmdbEngine, type StorageEngine } from './kv/backend/index.js';
+import { LMDB_FILE_NAME, openLmdbEngine, type StorageEngine } from './kv/backend/index.js';
+import { nodeMetrics, riakStats, type StatsSources } from './node-stats.js';
 import { KvService } from './kv/service.js';
 import { HttpApi } from './api/http/server.js';
 import type { ConsoleSource } from './api/http/console/overview.js';
 import { createPbHandler } from './api/pb/handlers.js';
 import { PbApi } from './api/pb/server.js';
-import { presentMembers } from './core/membership/index.js';
 import { rpcRequest, TcpTransport } from './core/transport/index.js';
 import type { AdminReply } from './core/node/admin-messages.js';
 import { RondoError } from './core/errors.js';
@@ -118,8 +118,11 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
   cluster.start();
   metadata.start();
   let pb: PbApi | undefined;
+  const sources: StatsSources = { config, version: SERVER_VERSION, cluster, kv, transport, storageBackend: engine.name, lmdbFile: join(config.dataDir, 'kv', LMDB_FILE_NAME), pb: () => pb, nowMs: () => env.nowMs() };
+  const observed = nodeMetrics(sources);
+  const metrics = observed.metrics;
   /** Every stat of this node: the HTTP /stats body and `rondo admin status`. */
-  const stats = (): Record<string, unknown> => ({ ...nodeStats(config, cluster, engine.name), ...kv.handoff.stats(), ...pbStats(pb), ...transportStats(transport) });
+  const stats = (): Record<string, unknown> => riakStats(sources);
   let http: HttpApi | undefined;
   let httpAddress: string | undefined;
   if (config.httpListen !== undefined) {
@@ -133,14 +136,22 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       transfers: () => kv.handoff.report(),
       health,
     };
-    http = new HttpApi({ kv, metadata, host: where.host, port: where.port, log, console: consoleSource, bodyBytesMax: config.objectBytesMax + 64 * 1024, stats });
+    http = new HttpApi({
+      kv, metadata, host: where.host, port: where.port, log, console: consoleSource, bodyBytesMax: config.objectBytesMax + 64 * 1024,
+      stats,
+      metrics: { render: async () => ({ contentType: metrics.contentType(), body: await metrics.render() }), requests: metrics },
+    });
     const boundHttp = await http.start();
     httpAddress = `${boundHttp.host}:${boundHttp.port}`;
   }
   let pbAddress: string | undefined;
   if (config.pbListen !== undefined) {
     const where = parseAddress(config.pbListen);
-    pb = new PbApi({ host: where.host, port: where.port, log, frameBytesMax: Math.max(PB_FRAME_BYTES_MAX, config.objectBytesMax + 64 * 1024), handler: createPbHandler({ kv, metadata, node: config.name, serverVersion: SERVER_VERSION }) });
+    pb = new PbApi({
+      host: where.host, port: where.port, log, frameBytesMax: Math.max(PB_FRAME_BYTES_MAX, config.objectBytesMax + 64 * 1024),
+      handler: createPbHandler({ kv, metadata, node: config.name, serverVersion: SERVER_VERSION, onError: (code) => metrics.error('pb', code) }),
+      metrics, nowMs: () => env.nowMs(),
+    });
     const boundPb = await pb.start();
     pbAddress = `${boundPb.host}:${boundPb.port}`;
   }
@@ -162,6 +173,7 @@ export async function startNode(config: NodeConfig): Promise<RunningNode> {
       if (stopped) return;
       stopped = true;
       profiler.stop();
+      observed.stop();
       if (http) await http.stop();
       if (pb) await pb.stop();
       await kv.stop();
@@ -241,32 +253,4 @@ function finishLeaving(o: { cluster: ClusterNode; kv: KvService; engine: Storage
 async function nothingToHandOff(kv: KvService, engine: StorageEngine): Promise<boolean> {
   if (!(await kv.handoff.idle())) return false;
   return (await engine.partitions()).length === 0;
-}
-
-/** Node-to-node traffic since start: messages, and the socket writes and reads that carried them (their ratio is the batching). */
-function transportStats(transport: TcpTransport): Record<string, number> {
-  const s = transport.stats();
-  return { transport_messages_sent: s.messagesSent, transport_writes: s.writes, transport_messages_received: s.messagesReceived, transport_reads: s.reads };
-}
-
-/** PB API counters for /stats, named like Riak's pbc_* stats where one exists. */
-function pbStats(pb: PbApi | undefined): Record<string, number> {
-  if (pb === undefined) return {};
-  return { pbc_active: pb.stats.connections, pbc_refused: pb.stats.connectionsRefused, pbc_requests: pb.stats.requests, pbc_errors: pb.stats.errors, pbc_framing_errors: pb.stats.framingErrors };
-}
-
-/** A basic /stats body in Riak's shape (a flat JSON object of named values). */
-function nodeStats(config: NodeConfig, cluster: ClusterNode, storageBackend: string): Record<string, unknown> {
-  const ring = cluster.ring();
-  return {
-    nodename: config.name,
-    cluster_name: config.clusterName,
-    ring_members: presentMembers(ring).map((m) => m.name),
-    ring_num_partitions: ring.ringSize,
-    ring_ownership: JSON.stringify(Object.entries(ring.ownership.owners.reduce<Record<string, number>>((acc, owner) => ({ ...acc, [owner]: (acc[owner] ?? 0) + 1 }), {}))),
-    connected_nodes: [...cluster.upNodes()].filter((n) => n !== config.name).sort(),
-    storage_backend: storageBackend,
-    // This process's CPU time so far (all threads), for per-operation CPU budgets.
-    ...processCpuStats(),
-  };
 }

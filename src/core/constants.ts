@@ -96,3 +96,13 @@ assert(HANDOFF_BATCH_BYTES_MAX <= HANDOFF_INFLIGHT_BYTES_MAX && HANDOFF_INFLIGHT
 // A killed node must be seen down within 5 s: one probe period to notice, the
 // suspicion timeout, and a gossip/probe period to spread it.
 assert(SWIM_PROBE_INTERVAL_MS * 2 + SWIM_SUSPICION_TIMEOUT_MS + GOSSIP_INTERVAL_MS * 2 < 5_000, 'detection bound under 5 s');
+
+// --- node statistics (/stats: sliding one-minute windows, src/core/stats) ---
+/** Seconds a /stats one-minute figure covers: one bucket per second. */
+export const STATS_WINDOW_SECONDS = 60;
+/** Sub-buckets per power of two in a window histogram: percentiles within 1/32 (about 3 %) below the true value; values below this are exact. */
+export const STATS_HISTOGRAM_SUB_BUCKETS = 32;
+/** Largest value a window histogram tells apart (µs: about 71 minutes; bytes: 4 GiB); larger ones count as this (the mean and max stay exact). */
+export const STATS_HISTOGRAM_VALUE_MAX = 2 ** 32 - 1;
+assert(Number.isSafeInteger(STATS_WINDOW_SECONDS) && STATS_WINDOW_SECONDS >= 2, 'a stats window has at least two buckets');
+assert(STATS_HISTOGRAM_SUB_BUCKETS === 32, 'the histogram index arithmetic assumes 32 sub-buckets (log2 = 5)');

@@ -45,6 +45,7 @@ import { PutFsm, type PutAnswer } from './coord/put-fsm.js';
 import { checkTargets, deleteQuorums, resolveQuorums, type QuorumName, type QuorumSpec } from './coord/quorum/index.js';
 import { indexQuery, listBuckets, listKeys, type CoverageDeps, type CoverageOptions, type IndexChunk, type IndexQuery } from './index/index.js';
 import { RequestTable } from './service/request-table.js';
+import { KvStats, type RepairKind } from './stats.js';
 import { SeenRequests } from './service/seen-requests.js';
 import { describeKey, HybridClock } from './object/index.js';
 import type { ObjectLimits, ObjectProps, VersionVector } from './object/index.js';
@@ -207,6 +208,8 @@ export class KvService {
   private cacheRing: RingState | undefined;
   private cacheUp: ReadonlySet<NodeName> | undefined;
   private stopped = false;
+  /** The /stats counters (Riak's names; see stats.ts). */
+  readonly stats: KvStats;
 
   constructor(opts: KvServiceOptions) {
     this.cluster = opts.cluster;
@@ -225,9 +228,12 @@ export class KvService {
       throw new InvalidArgumentError(`objectBytesMax must be an integer in 1..${OBJECT_BYTES_MAX_CEILING}: an object must fit one transport frame with its message`);
     }
     this.vnodeEpoch = bumpEpoch(opts.env);
+    const stats = new KvStats(() => opts.env.nowMs());
+    this.stats = stats;
     const clock = new HybridClock();
     const engine = opts.engine;
     this.engine = engine;
+    engine.onIndexEntriesRemoved((entries) => stats.vnodeIndexDeletes.add(stats.nowMs(), entries));
     this.host = new VnodeHost<KvCommand, KvReply>({
       env: opts.env,
       node: this.name,
@@ -235,6 +241,7 @@ export class KvService {
         new KvVnode({
           node: this.name, partition, store: engine.partition(partition), clock, vnodeEpoch: this.vnodeEpoch,
           wallClockMs: () => opts.env.wallClockMs(), random: opts.env.random,
+          onIndexWrites: (entries) => stats.vnodeIndexWrites.add(stats.nowMs(), entries),
           ...(opts.objectLimits ? { limits: opts.objectLimits } : {}),
         }),
     });
@@ -312,6 +319,11 @@ export class KvService {
     return rows;
   }
 
+  /** Each hosted vnode's mailbox and counters (for /metrics; computed when asked). */
+  vnodeStats(): ReturnType<VnodeHost<KvCommand, KvReply>['stats']> {
+    return this.host.stats();
+  }
+
   /** Reaps waiting for their delay now, and tombstones kept because reapsScheduledMax were waiting already. */
   reapStats(): { scheduled: number; skipped: number } {
     return { scheduled: this.reapTimers.size, skipped: this.reapsSkipped };
@@ -342,12 +354,39 @@ export class KvService {
   }
 
   async get(ref: KeyRef, opts: KvGetOptions = {}): Promise<GetAnswer> {
-    const { nVal, props, bucket } = this.propsOf(opts.props);
-    const q = resolveQuorums({ r: opts.r, pr: opts.pr }, nVal, { ...DEFAULT_BUCKET_QUORUMS, ...bucket.quorums });
-    return this.runGet(ref, opts, { nVal, props, r: q.r, pr: q.pr, notfoundOk: opts.notfoundOk ?? bucket.notfoundOk ?? true, basicQuorum: opts.basicQuorum ?? bucket.basicQuorum ?? false });
+    const stats = this.stats;
+    const startedMs = stats.nowMs();
+    stats.gets.add(startedMs);
+    stats.getActive++;
+    try {
+      const { nVal, props, bucket } = this.propsOf(opts.props);
+      const q = resolveQuorums({ r: opts.r, pr: opts.pr }, nVal, { ...DEFAULT_BUCKET_QUORUMS, ...bucket.quorums });
+      const g = { nVal, props, r: q.r, pr: q.pr, notfoundOk: opts.notfoundOk ?? bucket.notfoundOk ?? true, basicQuorum: opts.basicQuorum ?? bucket.basicQuorum ?? false };
+      const answer = await this.runGet(ref, opts, g, true);
+      stats.ended('get', startedMs, undefined);
+      return answer;
+    } catch (err) {
+      stats.ended('get', startedMs, asRondoError(err));
+      throw err;
+    }
   }
 
   async put(ref: KeyRef, value: KvPutValue, opts: KvPutOptions = {}): Promise<KvPutResult> {
+    const stats = this.stats;
+    const startedMs = stats.nowMs();
+    stats.puts.add(startedMs);
+    stats.putActive++;
+    try {
+      const result = await this.runPut(ref, value, opts);
+      stats.ended('put', startedMs, undefined);
+      return result;
+    } catch (err) {
+      stats.ended('put', startedMs, asRondoError(err));
+      throw err;
+    }
+  }
+
+  private async runPut(ref: KeyRef, value: KvPutValue, opts: KvPutOptions): Promise<KvPutResult> {
     const { nVal, props, bucket } = this.propsOf(opts.props);
     const q = resolveQuorums({ w: opts.w, pw: opts.pw, dw: opts.dw }, nVal, { ...DEFAULT_BUCKET_QUORUMS, ...bucket.quorums });
     const targets = this.targetsFor(ref, nVal, { w: q.w, pw: 0, dw: q.dw });
@@ -357,7 +396,9 @@ export class KvService {
     };
     const timeoutMs = opts.timeoutMs ?? COORD_TIMEOUT_MS_DEFAULT;
     const what = `put ${describeKey(ref)}`;
-    const fsm = new PutFsm({ targets, coordinator: this.coordinatorOf(targets), command, props, w: q.w, pw: q.pw, dw: q.dw, returnBody: opts.returnBody === true, timeoutMs, what });
+    const coordinator = this.coordinatorOf(targets);
+    if (targets[coordinator]?.node !== this.name) this.stats.coordRedirs++;
+    const fsm = new PutFsm({ targets, coordinator, command, props, w: q.w, pw: q.pw, dw: q.dw, returnBody: opts.returnBody === true, timeoutMs, what });
     const answer = await this.run(fsm, opts, timeoutMs, what);
     return { context: answer.context, warnings: answer.warnings, ...(opts.returnBody === true ? { body: { object: answer.object, siblings: answer.siblings } } : {}) };
   }
@@ -368,7 +409,7 @@ export class KvService {
     const q = deleteQuorums(given, nVal, { ...DEFAULT_BUCKET_QUORUMS, ...bucket.quorums });
     let context = opts.context;
     if (context === undefined) {
-      const read = await this.runGet(ref, opts, { nVal, props, r: q.read.r, pr: q.read.pr, notfoundOk: bucket.notfoundOk ?? true, basicQuorum: bucket.basicQuorum ?? false });
+      const read = await this.runGet(ref, opts, { nVal, props, r: q.read.r, pr: q.read.pr, notfoundOk: bucket.notfoundOk ?? true, basicQuorum: bucket.basicQuorum ?? false }, false);
       if (!read.found) return { found: false };
       context = read.context;
     }
@@ -386,17 +427,31 @@ export class KvService {
 
   /** A bucket's keys in chunks, sorted; scans the cluster (see index/queries.ts). */
   listKeys(bucket: { bucketType: string; bucket: string }, opts: CoverageOptions & { props?: KvBucketProps } = {}): AsyncGenerator<string[]> {
-    return listKeys(this.coverageDeps, { ...bucket, nVal: this.propsOf(opts.props).nVal }, opts);
+    return this.counted('list', listKeys(this.coverageDeps, { ...bucket, nVal: this.propsOf(opts.props).nVal }, opts));
   }
 
   /** The names of a type's buckets that hold objects, in chunks; scans the cluster. */
   listBuckets(bucketType: string, opts: CoverageOptions = {}): AsyncGenerator<string[]> {
-    return listBuckets(this.coverageDeps, bucketType, this.nVal, opts);
+    return this.counted('list', listBuckets(this.coverageDeps, bucketType, this.nVal, opts));
   }
 
   /** A secondary index query (see index/queries.ts); scans the index range on covering vnodes. */
   indexQuery(q: IndexQuery, opts: CoverageOptions & { props?: KvBucketProps } = {}): AsyncGenerator<IndexChunk> {
-    return indexQuery(this.coverageDeps, q, this.propsOf(opts.props).nVal, opts);
+    return this.counted('index', indexQuery(this.coverageDeps, q, this.propsOf(opts.props).nVal, opts));
+  }
+
+  /** A listing or index query, counted for /stats: created and active from its first chunk asked for until its generator ends or is closed. */
+  private async *counted<T>(kind: 'list' | 'index', chunks: AsyncGenerator<T>): AsyncGenerator<T> {
+    const stats = this.stats;
+    (kind === 'list' ? stats.listCreate : stats.indexCreate).add(stats.nowMs());
+    if (kind === 'list') stats.listActive++;
+    else stats.indexActive++;
+    try {
+      yield* chunks;
+    } finally {
+      if (kind === 'list') stats.listActive--;
+      else stats.indexActive--;
+    }
   }
 
   private readonly coverageDeps: CoverageDeps = {
@@ -414,13 +469,23 @@ export class KvService {
     ref: KeyRef,
     opts: KvRequestOptions,
     g: { nVal: number; props: ObjectProps; r: number; pr: number; notfoundOk: boolean; basicQuorum: boolean },
+    /** A client's get (its siblings and size go to /stats), not a delete's read. */
+    counted: boolean,
   ): Promise<GetAnswer> {
     const targets = this.targetsFor(ref, g.nVal, { r: g.r });
     const timeoutMs = opts.timeoutMs ?? COORD_TIMEOUT_MS_DEFAULT;
     const what = `get ${describeKey(ref)}`;
-    const fsm = new GetFsm({ ref, targets, r: g.r, pr: g.pr, notfoundOk: g.notfoundOk, basicQuorum: g.basicQuorum, props: g.props, timeoutMs, what });
-    return this.run(fsm, opts, timeoutMs, what);
+    const fsm = new GetFsm({ ref, targets, r: g.r, pr: g.pr, notfoundOk: g.notfoundOk, basicQuorum: g.basicQuorum, props: g.props, timeoutMs, what, onRepair: this.onRepair });
+    const answer = await this.run(fsm, opts, timeoutMs, what);
+    if (counted && answer.found) {
+      const nowMs = this.stats.nowMs();
+      this.stats.getSiblings.record(nowMs, answer.siblings.length);
+      this.stats.getObjectBytes.record(nowMs, fsm.answerBytes);
+    }
+    return answer;
   }
+
+  private readonly onRepair = (kind: RepairKind): void => this.stats.repaired(kind);
 
   private run<A>(fsm: Fsm<A>, opts: KvRequestOptions, timeoutMs: number, what: string): Promise<A> {
     const env = this.env;
@@ -513,6 +578,7 @@ export class KvService {
 
   /** Run on our own vnode; a vnode that has handed off forwards to the new owner (once: a forwarded command is not forwarded again). */
   private runLocal(partition: number, command: KvCommand, timeoutMs: number | undefined, forwarded: boolean, done: (outcome: SendOutcome) => void): void {
+    this.countVnodeCommand(command.kind);
     const opts = { coverage: COVERAGE_COMMANDS.has(command.kind), ...(timeoutMs === undefined ? {} : { timeoutMs }) };
     this.host.submit(partition, command, opts, (result: HostOutcome<KvReply>) => {
       if (result instanceof RondoError) return done({ ok: false, error: result });
@@ -522,6 +588,23 @@ export class KvService {
       }
       this.send({ node: result.node, partition: result.partition }, command, timeoutMs, true, done);
     });
+  }
+
+  /** Riak's vnode_gets, vnode_puts (writes of any kind: coordinated, replicated, deletes) and vnode_index_reads, counted as commands reach this node's vnodes. */
+  private countVnodeCommand(kind: KvCommand['kind']): void {
+    const stats = this.stats;
+    switch (kind) {
+      case 'get':
+        return stats.vnodeGets.add(stats.nowMs());
+      case 'put-coordinate':
+      case 'put-replicate':
+      case 'delete-coordinate':
+        return stats.vnodePuts.add(stats.nowMs());
+      case 'index-query':
+        return stats.vnodeIndexReads.add(stats.nowMs());
+      default:
+        return;
+    }
   }
 
   private receive(from: NodeName, raw: WireMessage): void {
@@ -575,6 +658,10 @@ export class KvService {
     }
     this.runLocal(partition, command, undefined, forwarded, answer);
   }
+}
+
+function asRondoError(err: unknown): RondoError {
+  return err instanceof RondoError ? err : new RondoError('internal', err instanceof Error ? err.message : String(err));
 }
 
 type SendOutcome = { ok: true; reply: KvReply } | { ok: false; error: RondoError };

@@ -37,6 +37,8 @@ export interface HandlerContext {
   body: Uint8Array;
   signal: AbortSignal;
   stats: () => Record<string, unknown>;
+  /** The Prometheus text and its content type; absent: /metrics answers 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   log: Logger;
   /** The web console's files and data; without them /console is 404. */
   console?: { assets: ConsoleAssets; overview: () => Promise<ConsoleOverview> };
@@ -64,6 +66,11 @@ export async function handle(route: Route, ctx: HandlerContext): Promise<HttpRes
       if (ctx.console === undefined) return renderNotFound();
       const overview = await ctx.console.overview();
       return { ...renderJson(200, overview), headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } };
+    }
+    case 'metrics': {
+      if (ctx.metrics === undefined) return renderNotFound();
+      const m = await ctx.metrics();
+      return { status: 200, headers: { 'Content-Type': m.contentType }, body: route.method === 'HEAD' ? '' : m.body };
     }
     case 'type-props': {
       if (route.method === 'PUT') {

@@ -9,7 +9,9 @@ import type { Logger } from '../../core/env.js';
 import type { MetadataService } from '../../core/metadata/index.js';
 import { OBJECT_BYTES_MAX } from '../../kv/constants.js';
 import type { KvService } from '../../kv/service.js';
-import { parseRoute, renderError, type HttpResponse } from './codec/index.js';
+import { RondoError } from '../../core/errors.js';
+import type { OpName, RequestMetrics } from '../metrics.js';
+import { parseRoute, renderError, type HttpResponse, type Route } from './codec/index.js';
 import { handle } from './handlers.js';
 import { loadConsoleAssets, type ConsoleAssets } from './console/assets.js';
 import { overviewProvider, type ConsoleOverview, type ConsoleSource } from './console/overview.js';
@@ -36,6 +38,8 @@ export interface HttpApiOptions {
   stats: () => Record<string, unknown>;
   /** The node's state for the web console (/console); without it /console is 404. */
   console?: ConsoleSource;
+  /** /metrics, and where requests are counted and timed (none: neither). */
+  metrics?: { render: () => Promise<{ contentType: string; body: string }>; requests: RequestMetrics };
   bodyBytesMax?: number;
   connectionsMax?: number;
 }
@@ -86,11 +90,25 @@ export class HttpApi {
   }
 
   private async serve(request: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
+    const requests = this.opts.metrics?.requests;
+    const startedMs = requests === undefined ? 0 : performance.now();
+    let op: OpName = 'other';
     try {
       const route = parseRoute(request.method, request.url);
-      if (route instanceof Error) return renderError(route);
-      return await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: request.headers, body: request.body, signal, stats: this.opts.stats, log: this.opts.log, ...(this.console ? { console: this.console } : {}) });
+      if (route instanceof Error) {
+        requests?.error('http', route.code);
+        return renderError(route);
+      }
+      op = opOf(route);
+      const metrics = this.opts.metrics?.render;
+      const response = await handle(route, { kv: this.opts.kv, metadata: this.opts.metadata, headers: request.headers, body: request.body, signal, stats: this.opts.stats, log: this.opts.log, ...(metrics ? { metrics } : {}), ...(this.console ? { console: this.console } : {}) });
+      requests?.request('http', op, (performance.now() - startedMs) / 1000);
+      return response;
     } catch (err) {
+      if (requests !== undefined) {
+        requests.request('http', op, (performance.now() - startedMs) / 1000);
+        requests.error('http', err instanceof RondoError ? err.code : 'internal');
+      }
       return this.failed(err, request);
     }
   }
@@ -99,5 +117,22 @@ export class HttpApi {
     const response = renderError(err);
     if (response.status >= 500) this.opts.log.error({ err: err instanceof Error ? err.message : String(err), url: request.url }, 'http request failed');
     return response;
+  }
+}
+
+/** The operation a route is, for /metrics. */
+function opOf(route: Route): OpName {
+  switch (route.kind) {
+    case 'object':
+      return route.method === 'GET' || route.method === 'HEAD' ? 'get' : route.method === 'DELETE' ? 'delete' : 'put';
+    case 'object-create':
+      return 'put';
+    case 'list-keys':
+    case 'list-buckets':
+      return 'list';
+    case 'index':
+      return 'index';
+    default:
+      return 'other';
   }
 }

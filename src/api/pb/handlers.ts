@@ -32,6 +32,8 @@ export interface PbHandlerDeps {
   metadata: MetadataService;
   node: NodeName;
   serverVersion: string;
+  /** Told the code of each request answered with an RpbErrorResp (for /metrics). */
+  onError?: (code: string) => void;
 }
 
 const RIAKC_ERR_GENERAL = 1;
@@ -73,13 +75,21 @@ function withNVal(props: KvBucketProps, nVal: number | undefined): KvBucketProps
 export function createPbHandler(deps: PbHandlerDeps): PbHandler {
   return async (code, body, session, signal) => {
     const decoded = decodeMessage(code, body);
-    if (!decoded.ok) return errorFrame(decoded.error);
-    if (!decoded.supported) return errorFrame(`not supported: ${decoded.name}`);
-    if (!isRequest(decoded)) return errorFrame(`not a request: ${decoded.name}`);
+    if (!decoded.ok) {
+      deps.onError?.('invalid_argument');
+      return errorFrame(decoded.error);
+    }
+    if (!decoded.supported || !isRequest(decoded)) {
+      deps.onError?.('not_supported');
+      return errorFrame(`${decoded.supported ? 'not a request' : 'not supported'}: ${decoded.name}`);
+    }
     try {
       return await handle(decoded, deps, session, signal);
     } catch (err) {
-      if (err instanceof RondoError) return errorFrame(err);
+      if (err instanceof RondoError) {
+        deps.onError?.(err.code);
+        return errorFrame(err);
+      }
       throw err;
     }
   };

@@ -11,11 +11,14 @@
 // - Connections are bounded: one beyond the limit gets an RpbErrorResp and is
 //   closed. Idle connections are closed after PB_IDLE_TIMEOUT_MS.
 // - A closed connection aborts its running request (the KV calls get the signal).
+import { RondoError } from '../../core/errors.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../core/env.js';
 import { FrameDecoder, PB_CONNECTIONS_MAX, PB_FRAME_BYTES_MAX, PB_IDLE_TIMEOUT_MS, PB_REQUESTS_QUEUED_PER_CONNECTION_MAX } from './codec/index.js';
 import { errorFrame, type PbHandler, type PbSession } from './handlers.js';
 import { writeDrained } from '../socket-write.js';
+import { CountWindow } from '../../core/stats/index.js';
+import type { OpName, RequestMetrics } from '../metrics.js';
 
 export interface PbApiOptions {
   host: string;
@@ -26,6 +29,10 @@ export interface PbApiOptions {
   frameBytesMax?: number;
   idleTimeoutMs?: number;
   queuedRequestsMax?: number;
+  /** Where requests are counted and timed for /metrics (none: not counted). */
+  metrics?: RequestMetrics;
+  /** The node's clock (ms), for the one-minute pbc_connects (default performance.now). */
+  nowMs?: () => number;
 }
 
 export interface PbStats {
@@ -34,13 +41,15 @@ export interface PbStats {
   requests: number;
   errors: number;
   framingErrors: number;
+  /** Connections accepted: in the last minute (`lastMinute`) and since start (`total`). */
+  readonly connects: CountWindow;
 }
 
 export class PbApi {
   private readonly opts: PbApiOptions;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  readonly stats: PbStats = { connections: 0, connectionsRefused: 0, requests: 0, errors: 0, framingErrors: 0 };
+  readonly stats: PbStats = { connections: 0, connectionsRefused: 0, requests: 0, errors: 0, framingErrors: 0, connects: new CountWindow() };
 
   constructor(opts: PbApiOptions) {
     this.opts = opts;
@@ -74,6 +83,7 @@ export class PbApi {
       return;
     }
     this.sockets.add(socket);
+    this.stats.connects.add(this.opts.nowMs?.() ?? performance.now());
     this.stats.connections = this.sockets.size;
     socket.once('close', () => {
       this.sockets.delete(socket);
@@ -145,7 +155,14 @@ class PbConnection {
           return;
         }
         this.stats.requests++;
+        const metrics = this.opts.metrics;
+        if (metrics === undefined) {
+          await this.answer(next.code, next.body);
+          continue;
+        }
+        const startedMs = performance.now();
         await this.answer(next.code, next.body);
+        metrics.request('pb', PB_OPS.get(next.code) ?? 'other', (performance.now() - startedMs) / 1000);
       }
     } finally {
       this.busy = false;
@@ -166,6 +183,7 @@ class PbConnection {
     } catch (err) {
       // The handler turns operating errors into RpbErrorResp itself; reaching here is a failure midway through a stream, or a bug.
       this.stats.errors++;
+      this.opts.metrics?.error('pb', err instanceof RondoError ? err.code : 'internal');
       this.opts.log.warn({ err: err instanceof Error ? err.message : String(err), code }, 'pb request failed');
       if (!this.socket.destroyed) await this.write(errorFrame(err));
     }
@@ -175,3 +193,13 @@ class PbConnection {
     return writeDrained(this.socket, frame);
   }
 }
+
+/** Request message codes (codec/codes.ts) -> the operation /metrics counts them as. */
+const PB_OPS: ReadonlyMap<number, OpName> = new Map<number, OpName>([
+  [9, 'get'], // RpbGetReq
+  [11, 'put'], // RpbPutReq
+  [13, 'delete'], // RpbDelReq
+  [15, 'list'], // RpbListBucketsReq
+  [17, 'list'], // RpbListKeysReq
+  [25, 'index'], // RpbIndexReq
+]);

@@ -31,6 +31,8 @@ export interface LinkStats {
   readonly messagesSent: number;
   /** Socket writes (one per flush: every message queued by then leaves in it). */
   readonly writes: number;
+  /** Connection attempts after the first (after a failure or a close). */
+  readonly reconnects: number;
 }
 
 type LinkState = 'idle' | 'connecting' | 'ready' | 'backoff' | 'stopped';
@@ -45,6 +47,7 @@ export class OutboundLink {
   private queuedBytes = 0;
   private messagesSent = 0;
   private writes = 0;
+  private connects = 0;
   private conn: Connection | undefined;
   private version = 0;
   /** The peer takes batch envelopes (many messages per frame). */
@@ -108,6 +111,7 @@ export class OutboundLink {
       queuedBytes: this.queuedBytes,
       messagesSent: this.messagesSent,
       writes: this.writes,
+      reconnects: Math.max(0, this.connects - 1),
     };
   }
 
@@ -116,6 +120,7 @@ export class OutboundLink {
     const { limits, log } = this.context;
     const { host, port } = parseAddress(this.address);
     this.state = 'connecting';
+    this.connects++;
     const socket = connect({ host, port });
     const conn = new Connection({ socket, log, remote: this.address, frameBytesMax: limits.frameBytesMax, onRejected: this.context.onRejected, onRead: this.context.onRead });
     this.conn = conn;

@@ -50,6 +50,10 @@ export interface TransportStats {
   readonly reads: number;
   readonly framesRejected: number;
   readonly inboundConnections: number;
+  /** Outbound connection attempts after each link's first, summed over peers (removed ones included). */
+  readonly reconnects: number;
+  /** Bytes waiting in outbound queues, summed over peers and channels. */
+  readonly queuedBytes: number;
 }
 
 interface Peer {
@@ -57,7 +61,7 @@ interface Peer {
   readonly links: Record<Channel, OutboundLink>;
 }
 
-const emptyLinkStats: LinkStats = { connected: false, queuedMessages: 0, queuedBytes: 0, messagesSent: 0, writes: 0 };
+const emptyLinkStats: LinkStats = { connected: false, queuedMessages: 0, queuedBytes: 0, messagesSent: 0, writes: 0, reconnects: 0 };
 
 export class TcpTransport implements NetworkPort {
   readonly limits: TransportLimits;
@@ -81,7 +85,7 @@ export class TcpTransport implements NetworkPort {
   private stopped = false;
   private receiveHandler: (from: NodeName, msg: WireMessage) => void = () => undefined;
   private requestHandler: RequestHandler | undefined;
-  private counters = { messagesReceived: 0, reads: 0, framesRejected: 0, messagesSentByRemovedPeers: 0, writesByRemovedPeers: 0 };
+  private counters = { messagesReceived: 0, reads: 0, framesRejected: 0, messagesSentByRemovedPeers: 0, writesByRemovedPeers: 0, reconnectsByRemovedPeers: 0 };
 
   constructor(options: TcpTransportOptions) {
     assert(options.nodeName !== '', 'node name set');
@@ -173,6 +177,7 @@ export class TcpTransport implements NetworkPort {
     if (peer === undefined) return;
     this.counters.messagesSentByRemovedPeers += peer.links.control.stats().messagesSent + peer.links.bulk.stats().messagesSent;
     this.counters.writesByRemovedPeers += peer.links.control.stats().writes + peer.links.bulk.stats().writes;
+    this.counters.reconnectsByRemovedPeers += peer.links.control.stats().reconnects + peer.links.bulk.stats().reconnects;
     peer.links.control.stop();
     peer.links.bulk.stop();
     this.peers.delete(name);
@@ -202,6 +207,8 @@ export class TcpTransport implements NetworkPort {
     const peers: Record<NodeName, PeerStats> = {};
     let messagesSent = this.counters.messagesSentByRemovedPeers;
     let writes = this.counters.writesByRemovedPeers;
+    let reconnects = this.counters.reconnectsByRemovedPeers;
+    let queuedBytes = 0;
     const names = new Set([...this.peers.keys(), ...this.receivedByPeer.keys()]);
     for (const name of names) {
       const peer = this.peers.get(name);
@@ -209,10 +216,12 @@ export class TcpTransport implements NetworkPort {
       const bulk = peer?.links.bulk.stats() ?? emptyLinkStats;
       messagesSent += control.messagesSent + bulk.messagesSent;
       writes += control.writes + bulk.writes;
+      reconnects += control.reconnects + bulk.reconnects;
+      queuedBytes += control.queuedBytes + bulk.queuedBytes;
       peers[name] = { address: peer?.address, control, bulk, messagesReceived: this.receivedByPeer.get(name) ?? 0 };
     }
     const { messagesReceived, reads, framesRejected } = this.counters;
-    return { peers, messagesSent, writes, messagesReceived, reads, framesRejected, inboundConnections: this.inbound.size };
+    return { peers, messagesSent, writes, messagesReceived, reads, framesRejected, inboundConnections: this.inbound.size, reconnects, queuedBytes };
   }
 
   private onInbound(socket: Socket): void {

@@ -353,7 +353,7 @@ export function openLmdbEngine(opts: LmdbEngineOptions): LmdbStorageEngine {
     db = rowsDb;
   }
   const pageSize = (root.getStats() as { pageSize: number }).pageSize;
-  const stats: StorageStats = { engine: 'lmdb', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0 };
+  const stats: StorageStats = { engine: 'lmdb', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0, indexEntriesRemoved: 0 };
   let closed = false;
   const context: EngineContext = {
     rows: () => rows,
@@ -395,5 +395,8 @@ export function openLmdbEngine(opts: LmdbEngineOptions): LmdbStorageEngine {
       await root.close();
     },
     stats: () => ({ ...stats }),
+    onIndexEntriesRemoved(listener) {
+      context.indexEntriesRemoved = listener;
+    },
   };
 }

@@ -90,7 +90,7 @@ export interface MemoryEngineOptions {
 
 export function openMemoryEngine(opts: MemoryEngineOptions = {}): StorageEngine {
   const byPartition = new Map<number, SortedRows>();
-  const stats: StorageStats = { engine: 'memory', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0 };
+  const stats: StorageStats = { engine: 'memory', gets: 0, puts: 0, deletes: 0, rowsScanned: 0, scanBatches: 0, indexEntriesRemoved: 0 };
   let closed = false;
   const context: EngineContext = {
     rows(partition) {
@@ -115,5 +115,8 @@ export function openMemoryEngine(opts: MemoryEngineOptions = {}): StorageEngine 
       closed = true;
     },
     stats: () => ({ ...stats }),
+    onIndexEntriesRemoved(listener) {
+      context.indexEntriesRemoved = listener;
+    },
   };
 }

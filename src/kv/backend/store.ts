@@ -45,6 +45,8 @@ export interface EngineContext {
   foldBatchRows: number;
   /** Row values returned by `rows().get` are the engine's own (memory) and must be copied before they leave. */
   readsShareBuffers: boolean;
+  /** Told how many index entries a committed write removed (set by onIndexEntriesRemoved). */
+  indexEntriesRemoved?: (entries: number) => void;
 }
 
 function checkSignal(signal: AbortSignal | undefined): void {
@@ -157,7 +159,11 @@ export class RowPartitionStore implements PartitionStore {
       for (const w of writes) {
         if (w.reverseKey !== undefined) {
           const old = txn.get(w.reverseKey);
-          if (old !== undefined) for (const row of decodeRowList(old)) txn.remove(row);
+          if (old !== undefined) {
+            const oldRows = decodeRowList(old);
+            for (const row of oldRows) txn.remove(row);
+            this.removedIndexEntries(oldRows.filter((row) => !w.indexRows.some((kept) => kept.equals(row))).length);
+          }
           for (const row of w.indexRows) txn.put(row, EMPTY);
           if (w.indexRows.length > 0) txn.put(w.reverseKey, encodeRowList(w.indexRows));
           else if (old !== undefined) txn.remove(w.reverseKey);
@@ -176,11 +182,19 @@ export class RowPartitionStore implements PartitionStore {
     await rows.transact((txn) => {
       const old = txn.get(reverseKey);
       if (old !== undefined) {
-        for (const row of decodeRowList(old)) txn.remove(row);
+        const oldRows = decodeRowList(old);
+        for (const row of oldRows) txn.remove(row);
         txn.remove(reverseKey);
+        this.removedIndexEntries(oldRows.length);
       }
       if (txn.get(objectKey) !== undefined) txn.remove(objectKey);
     });
+  }
+
+  private removedIndexEntries(entries: number): void {
+    if (entries === 0) return;
+    this.context.stats.indexEntriesRemoved += entries;
+    this.context.indexEntriesRemoved?.(entries);
   }
 
   /** Streams rows in [start, end) batch by batch, resuming after the last row. */

@@ -128,6 +128,8 @@ export interface StorageStats {
   rowsScanned: number;
   /** Scan batches issued. */
   scanBatches: number;
+  /** Index entries removed (by overwrites that dropped them, and by deletes); Riak's vnode_index_deletes. */
+  indexEntriesRemoved: number;
 }
 
 export interface StorageEngine {
@@ -139,4 +141,6 @@ export interface StorageEngine {
   sync(): Promise<void>;
   close(): Promise<void>;
   stats(): StorageStats;
+  /** Call `listener` with the number of index entries each committed write removed (one listener; for /stats). */
+  onIndexEntriesRemoved(listener: (entries: number) => void): void;
 }

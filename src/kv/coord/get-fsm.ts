@@ -14,6 +14,7 @@ import type { KeyRef, KvCommand } from '../vnode/index.js';
 import { CoordinatorTimeoutError } from './errors.js';
 import { targetId, type Answer, type Fsm, type FsmOutput, type FsmSend, type VnodeOutcome, type VnodeTarget } from './fsm.js';
 import { GetCore, type GetResult } from './quorum/index.js';
+import type { RepairKind } from '../stats.js';
 
 /** Decoded values are views into bytes that nobody changes (see DecodeOptions). */
 const VIEW_VALUES = { viewValues: true } as const;
@@ -33,6 +34,8 @@ export interface GetFsmOptions {
   props: ObjectProps;
   timeoutMs: number;
   what: string;
+  /** Told of each read repair sent (for /stats): to a primary or a fallback, for a notfound or an older object. */
+  onRepair?: (kind: RepairKind) => void;
 }
 
 export function mergeAll(objects: readonly RObject[], props: ObjectProps): RObject {
@@ -48,6 +51,8 @@ export function mergeAll(objects: readonly RObject[], props: ObjectProps): RObje
  */
 export class ReplyObjects {
   private readonly seen: { bytes: Uint8Array; object: RObject }[] = [];
+  /** Largest encoding seen (a /stats object size when the answer is a merge of several). */
+  bytesMax = 0;
   constructor(private readonly ref: KeyRef) {}
 
   /** Throws CorruptObjectError when the bytes do not decode or name another key. */
@@ -59,13 +64,21 @@ export class ReplyObjects {
       throw new CorruptObjectError(`${describeKey(ref)}: a replica's object names ${describeKey(object)}`);
     }
     this.seen.push({ bytes, object });
+    if (bytes.length > this.bytesMax) this.bytesMax = bytes.length;
     return object;
+  }
+
+  /** The size of `object`'s encoding when it is one a replica sent, else the largest seen. */
+  bytesOf(object: RObject): number {
+    for (const s of this.seen) if (s.object === object) return s.bytes.length;
+    return this.bytesMax;
   }
 
   /** Adds an object known to be valid (a local vnode's own), under its bytes. */
   known(bytes: Uint8Array, object: RObject): RObject {
     for (const s of this.seen) if (sameBytes(s.bytes, bytes)) return s.object;
     this.seen.push({ bytes, object });
+    if (bytes.length > this.bytesMax) this.bytesMax = bytes.length;
     return object;
   }
 
@@ -82,6 +95,10 @@ export class GetFsm implements Fsm<GetAnswer> {
   private readonly ids: string[];
   private readonly objects: ReplyObjects;
   private answered = false;
+  /** What each target answered (notfound tells a read repair's kind). */
+  private readonly notfound: boolean[];
+  /** The size in bytes of the object answered (encoded, as a replica sent it), for /stats; 0 until one is. */
+  answerBytes = 0;
   /** The merge of every distinct object so far, and how many there were. */
   private merged: { object: RObject; count: number } | undefined;
 
@@ -90,6 +107,7 @@ export class GetFsm implements Fsm<GetAnswer> {
     this.targets = options.targets;
     this.ids = options.targets.map(targetId);
     this.objects = new ReplyObjects(options.ref);
+    this.notfound = options.targets.map(() => false);
     this.core = new GetCore<RObject>({
       n: options.targets.length,
       r: options.r,
@@ -111,7 +129,9 @@ export class GetFsm implements Fsm<GetAnswer> {
   result(index: number, outcome: VnodeOutcome): FsmOutput<GetAnswer> {
     const target = this.targets[index];
     if (target === undefined) throw new Error(`assertion failed: reply from target ${index}`);
-    this.core.addResult({ id: this.ids[index] as string, primary: target.primary }, this.toGetResult(outcome));
+    const result = this.toGetResult(outcome);
+    if (result.type === 'notfound') this.notfound[index] = true;
+    this.core.addResult({ id: this.ids[index] as string, primary: target.primary }, result);
     return this.step([]);
   }
 
@@ -137,6 +157,7 @@ export class GetFsm implements Fsm<GetAnswer> {
     switch (response.kind) {
       case 'ok': {
         const object = this.mergeOf(response.values);
+        this.answerBytes = this.objects.bytesOf(object);
         const siblings = resolve(object, this.o.props);
         if (siblings.length === 0) return { ok: true, value: { found: false, context: contextOf(object) } };
         return { ok: true, value: { found: true, object, siblings, context: contextOf(object) } };
@@ -173,8 +194,11 @@ export class GetFsm implements Fsm<GetAnswer> {
     if (merged === undefined) return [];
     const command: KvCommand = { kind: 'put-replicate', props, bytes: encodeObject(merged), object: merged };
     const send: FsmSend[] = [];
+    const onRepair = this.o.onRepair;
     this.ids.forEach((id, index) => {
-      if (action.targets.includes(id)) send.push({ index, command });
+      if (!action.targets.includes(id)) return;
+      send.push({ index, command });
+      if (onRepair !== undefined) onRepair(`${this.targets[index]?.primary === true ? 'primary' : 'fallback'}_${this.notfound[index] === true ? 'notfound' : 'outofdate'}`);
     });
     return send;
   }

@@ -55,6 +55,8 @@ export interface KvVnodeOptions {
   foldRowsPerPageMax?: number;
   /** Writes issued and not yet durable (default VNODE_PENDING_WRITES_MAX); at the limit a write waits for the oldest. */
   pendingWritesMax?: number;
+  /** Told how many index entries a write stores (Riak's vnode_index_writes), when it stores any. */
+  onIndexWrites?: (entries: number) => void;
 }
 
 interface PendingWrite {
@@ -308,7 +310,9 @@ export class KvVnode implements VnodeBehaviour<KvCommand, KvReply> {
   /** Issues the write of `bytes` (the encoding of `obj`) with the index entries of its live siblings; resolves once durable. */
   #write(obj: RObject, bytes: Uint8Array, previousHadIndexes: boolean | undefined): Promise<void> {
     this.#changed(obj);
-    const written = this.#o.store.put(obj, bytes, liveIndexes(obj), previousHadIndexes === undefined ? NO_SIGNAL : { previousHadIndexes });
+    const indexes = liveIndexes(obj);
+    if (indexes.length > 0) this.#o.onIndexWrites?.(indexes.length);
+    const written = this.#o.store.put(obj, bytes, indexes, previousHadIndexes === undefined ? NO_SIGNAL : { previousHadIndexes });
     return this.#track(obj, bytes, written);
   }
 

@@ -4,7 +4,7 @@
 //   .../buckets/B/props          /types/T/props
 //   GET .../buckets/B/keys?keys=true|stream    GET [/types/T]/buckets?buckets=true|stream
 //   GET .../buckets/B/index/I/V[/END]          (secondary index queries)
-//   /ping  /stats                and the legacy /riak/B/K, /riak/B
+//   /ping  /stats  /metrics      and the legacy /riak/B/K, /riak/B
 //   /console  /console/<asset>  /console/api/overview   (the web console, read-only)
 // Names are split on "/" before percent-decoding, so "%2F" stays inside a
 // name (Riak asks clients to escape slashes that way).
@@ -23,6 +23,8 @@ export type Route =
   | { kind: 'console-asset'; method: 'GET' | 'HEAD'; asset: string; query: Query }
   /** The console's JSON view of this node's state. */
   | { kind: 'console-overview'; method: 'GET' | 'HEAD'; query: Query }
+  /** Prometheus text format (not a Riak resource). */
+  | { kind: 'metrics'; method: 'GET' | 'HEAD'; query: Query }
   /** A named key. POST is accepted like PUT (Riak keeps it for older clients). */
   | { kind: 'object'; method: ObjectMethod; bucketType: string; bucket: string; key: string; legacy: boolean; query: Query }
   /** POST to the keys collection: store under a key the server generates. */
@@ -74,6 +76,7 @@ function route(method: string, url: string): Route {
 
   if (n === 1 && s[0] === 'ping') return { kind: 'ping', method: allow(method, READ_METHODS), query };
   if (n === 1 && s[0] === 'stats') return { kind: 'stats', method: allow(method, READ_METHODS), query };
+  if (n === 1 && s[0] === 'metrics') return { kind: 'metrics', method: allow(method, READ_METHODS), query };
   if (s[0] === 'riak' && (n === 2 || n === 3)) return legacyRoute(method, s, query);
   if (s[0] === 'console') return consoleRoute(method, s, query, hashless);
 
