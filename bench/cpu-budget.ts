@@ -821,20 +821,19 @@ function machineCells(b: CaseBudget): string[] {
 const OTHER_WORK_BULLET =
   '- **other work / steal**: over each measured phase (/proc/stat), CPU used on the machine by anything but the 3 nodes and the load generator, and time the hypervisor took from the machine; the cores are shared, so a case with either well above 0 is disturbed (lower ops/s, higher latency, and more CPU per operation).';
 
+/** The first columns of both samplers' summary tables: the case, its throughput and latency, the machine, and node CPU per operation. */
+const SUMMARY_LEAD_HEADERS = ['case', 'sampler', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'steal, % of a core', 'node CPU µs/op', 'user', 'system'];
+
+function summaryLeadCells(b: CaseBudget): string[] {
+  return [b.case, b.sampler, f0(b.opsPerSec), f2(b.latencyMs.p50), f2(b.latencyMs.p99), ...machineCells(b), f1(b.perOp.cpuUs), f1(b.perOp.cpuUserUs), f1(b.perOp.cpuSystemUs)];
+}
+
 function v8ReportMarkdown(budgets: CaseBudget[], context: string): string {
   const roleCols = CPU_ROLES.map((r) => CPU_ROLE_LABELS[r]);
   const summary = table(
-    ['case', 'sampler', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'steal, % of a core', 'node CPU µs/op', 'user', 'system', 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
+    [...SUMMARY_LEAD_HEADERS, 'sampled busy', 'off main / kernel (est.)', 'main thread (schedstat)', 'other threads (schedstat)', ...roleCols],
     budgets.map((b) => [
-      b.case,
-      b.sampler,
-      f0(b.opsPerSec),
-      f2(b.latencyMs.p50),
-      f2(b.latencyMs.p99),
-      ...machineCells(b),
-      f1(b.perOp.cpuUs),
-      f1(b.perOp.cpuUserUs),
-      f1(b.perOp.cpuSystemUs),
+      ...summaryLeadCells(b),
       f1(b.perOp.sampledBusyUs!),
       f1(b.perOp.offMainOrKernelUs!),
       b.perOp.mainThreadCpuUs === undefined ? '–' : f1(b.perOp.mainThreadCpuUs),
@@ -866,17 +865,9 @@ function v8ReportMarkdown(budgets: CaseBudget[], context: string): string {
 
 function perfReportMarkdown(budgets: CaseBudget[], context: string): string {
   const summary = table(
-    ['case', 'sampler', 'ops/s', 'p50 ms', 'p99 ms', 'other work on the machine, % of a core', 'steal, % of a core', 'node CPU µs/op', 'user', 'system', 'sampled µs/op', 'sampled / CPU', 'main threads (sampled)', 'other threads (sampled)', 'kernel (sampled)', ...PERF_ROLES.map((r) => PERF_ROLE_LABELS[r])],
+    [...SUMMARY_LEAD_HEADERS, 'sampled µs/op', 'sampled / CPU', 'main threads (sampled)', 'other threads (sampled)', 'kernel (sampled)', ...PERF_ROLES.map((r) => PERF_ROLE_LABELS[r])],
     budgets.map((b) => [
-      b.case,
-      b.sampler,
-      f0(b.opsPerSec),
-      f2(b.latencyMs.p50),
-      f2(b.latencyMs.p99),
-      ...machineCells(b),
-      f1(b.perOp.cpuUs),
-      f1(b.perOp.cpuUserUs),
-      f1(b.perOp.cpuSystemUs),
+      ...summaryLeadCells(b),
       f1(b.perOp.sampledUs!),
       f2(b.perf!.sampledOverCpu),
       f1(b.perOp.sampledMainUs!),
